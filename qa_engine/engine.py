@@ -1,0 +1,140 @@
+"""The engine: a streaming session per call; batch scoring is a session over a finished call.
+
+`Session.feed(utterance)` returns the findings that can be decided now (a live
+supervisor sees them at once); `Session.close()` adds call-level findings and scores
+the call. There is one code path, so batch and live reports are identical.
+"""
+
+from __future__ import annotations
+
+from . import __version__
+from .kinds.base import CallState
+from .models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
+from .rulefile import RuleSet
+from .scoring import Tally
+from .text import analyze
+
+ROLES_UNKNOWN = "单声道录音无法区分客服与客户,此规则需要说话人角色,未检查"
+
+
+class SessionClosedError(RuntimeError):
+    """An utterance arrived after the call was closed."""
+
+
+class Session:
+    """One call in progress."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        call_id: str,
+        agent_id: str | None = None,
+        roles_known: bool = True,
+        source: str | None = None,
+        stt: dict | None = None,
+    ) -> None:
+        self.engine = engine
+        self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known)
+        self.checks = [c for c in engine.rules.checks if roles_known or not c.requires_roles]
+        self.not_checked = [
+            NotChecked(rule_id=c.spec.id, reason=ROLES_UNKNOWN)
+            for c in engine.rules.checks
+            if not roles_known and c.requires_roles
+        ]
+        self.tally = Tally(engine.rules)
+        self.findings: list[Finding] = []
+        self.source = source
+        self.stt = stt
+        self.closed = False
+
+    def feed(self, utterance: Utterance) -> list[Finding]:
+        """Add the next utterance; return the findings it settles."""
+        if self.closed:
+            raise SessionClosedError(f"call {self.call.call_id} is already closed")
+        call = self.call
+        index = len(call.utterances)
+        call.utterances.append(utterance)
+        call.analyses.append(analyze(utterance.text))
+        new: list[Finding] = []
+        for check in self.checks:
+            for finding in check.feed(call, index):
+                self._record(finding)
+                new.append(finding)
+        call.max_end = max(call.max_end, utterance.end)
+        return new
+
+    def close(self) -> CallReport:
+        """Decide the call-level rules and score the call."""
+        if self.closed:
+            raise SessionClosedError(f"call {self.call.call_id} is already closed")
+        for check in self.checks:
+            for finding in check.close(self.call):
+                self._record(finding)
+        self.closed = True
+        return self.report()
+
+    def report(self) -> CallReport:
+        """The report so far (after `close`, the final one)."""
+        rules = self.engine.rules
+        ordered = sorted(
+            self.findings,
+            key=lambda f: (f.start is None, f.start or 0.0, f.utterance_index or -1, f.rule_id),
+        )
+        return CallReport(
+            call_id=self.call.call_id,
+            agent_id=self.call.agent_id,
+            score=self.tally.score,
+            passed=self.tally.passed,
+            fatal=self.tally.fatal,
+            base_score=rules.model.scorecard.base_score,
+            pass_mark=rules.model.scorecard.pass_mark,
+            duration=round(self.call.max_end, 3),
+            utterance_count=len(self.call.utterances),
+            category_deductions=self.tally.category_deductions(),
+            findings=ordered,
+            not_checked=self.not_checked,
+            provenance=self.engine.provenance(self.source, self.stt),
+        )
+
+    def _record(self, finding: Finding) -> None:
+        self.tally.charge(finding)
+        self.findings.append(finding)
+        if finding.utterance_index is not None:
+            self.call.hits.setdefault(finding.utterance_index, set()).add(finding.rule_id)
+
+
+class Engine:
+    """A compiled rule set, shared by any number of sessions."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+
+    def session(
+        self,
+        call_id: str,
+        agent_id: str | None = None,
+        roles_known: bool = True,
+        source: str | None = None,
+        stt: dict | None = None,
+    ) -> Session:
+        return Session(self, call_id, agent_id, roles_known, source, stt)
+
+    def score(self, transcript: CallTranscript) -> CallReport:
+        """Score a finished call: feed every utterance in time order, then close."""
+        roles_known = all(u.speaker != "unknown" for u in transcript.utterances)
+        session = self.session(
+            transcript.call_id, transcript.agent_id, roles_known, transcript.source, transcript.stt
+        )
+        for utterance in sorted(transcript.utterances, key=lambda u: (u.start, u.end)):
+            session.feed(utterance)
+        return session.close()
+
+    def provenance(self, source: str | None = None, stt: dict | None = None) -> Provenance:
+        return Provenance(
+            engine_version=__version__,
+            rules_path=self.rules.path,
+            rules_sha256=self.rules.sha256,
+            rules_name=self.rules.name,
+            source=source,
+            stt=stt,
+        )

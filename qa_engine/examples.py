@@ -1,0 +1,86 @@
+"""Run each rule's own `examples` (hit: must fire, miss: must not), as tests do.
+
+An example is one utterance (a string, said by the rule's speaker) or a dialogue of
+lines "A: …" (agent) / "C: …" (customer), each optionally prefixed with its time span
+in seconds, "3-5.5 C: …". Lines without times follow each other at 0.25 s a character.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .engine import Engine
+from .kinds.base import Example, RuleSpec
+from .models import CallTranscript, Finding, Utterance
+from .rulefile import RuleSet
+
+_LINE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s+)?(?:([ACU])\s*[:：]\s*)?(.*)$", re.S)
+_ROLES = {"A": "agent", "C": "customer", "U": "unknown"}
+SECONDS_PER_CHAR = 0.25
+PAUSE = 0.5
+
+
+class ExampleFormatError(ValueError):
+    """An example line that cannot be read."""
+
+
+def example_transcript(example: Example, default_speaker: str, call_id: str = "example") -> CallTranscript:
+    """Turn an example into a transcript."""
+    lines = [example] if isinstance(example, str) else list(example)
+    utterances = []
+    clock = 0.0
+    for line in lines:
+        match = _LINE.match(line)
+        if not match:  # pragma: no cover - the pattern accepts any text
+            raise ExampleFormatError(f"cannot read example line {line!r}")
+        start, end, role, text = match.groups()
+        speaker = _ROLES[role] if role else default_speaker
+        if start is not None:
+            begin, finish = float(start), float(end)
+        else:
+            begin = clock + (PAUSE if utterances else 0.0)
+            finish = begin + max(1, len(text.strip())) * SECONDS_PER_CHAR
+        utterances.append(Utterance(speaker=speaker, start=begin, end=finish, text=text.strip()))
+        clock = max(clock, finish)
+    return CallTranscript(call_id=call_id, utterances=utterances)
+
+
+@dataclass
+class ExampleResult:
+    rule_id: str
+    expected: str  # "hit" or "miss"
+    example: Example
+    fired: bool
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return self.fired == (self.expected == "hit")
+
+
+def _subset(rules: RuleSet, spec: RuleSpec) -> RuleSet:
+    """The rule alone, plus the rules a sequence refers to."""
+    wanted = {spec.id}
+    if spec.kind == "sequence":
+        wanted |= set(spec.trigger.referenced_rules()) | set(spec.expect.referenced_rules())
+    checks = [c for c in rules.checks if c.spec.id in wanted]
+    return RuleSet(rules.model, rules.path, rules.sha256, rules.text, checks, rules.nlp, rules.locations)
+
+
+def run_examples(rules: RuleSet, rule_ids: list[str] | None = None) -> list[ExampleResult]:
+    """Every example of every enabled rule (or of `rule_ids`), with its verdict."""
+    results = []
+    for check in rules.checks:
+        spec = check.spec
+        if rule_ids is not None and spec.id not in rule_ids:
+            continue
+        engine = Engine(_subset(rules, spec))
+        speaker = getattr(spec, "speaker", "agent")
+        speaker = speaker if speaker in ("agent", "customer") else "agent"
+        for expected in ("hit", "miss"):
+            for example in getattr(spec.examples, expected):
+                report = engine.score(example_transcript(example, speaker, f"{spec.id}:{expected}"))
+                own = [f for f in report.findings if f.rule_id == spec.id]
+                results.append(ExampleResult(spec.id, expected, example, bool(own), own))
+    return results

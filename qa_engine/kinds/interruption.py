@@ -1,0 +1,95 @@
+"""`interruption`: the agent starts talking while the customer is still speaking (抢话).
+
+Why: cutting a customer off is listed first among the manual's 服务禁语 behaviours.
+Following the commercial engines, it counts only when the agent's utterance has at
+least `min_chars` characters and starts at least `min_overlap` seconds before the
+customer's utterance ends; backchannels (嗯, 好的, 对) never count. It needs both
+speakers on their own channel: on mono audio it is reported as not checked. Either
+utterance may arrive first on a live call, so the pair is judged when the second arrives.
+
+```yaml
+- id: interruption.agent
+  kind: interruption
+  category: interruption
+  message: 客服抢话,打断客户
+  min_chars: 4
+  min_overlap: 1.0
+  examples:
+    hit: [["0-6 C: 我上周寄的快递到现在还没有收到你们", "4-7 A: 您先听我说这个情况"]]
+    miss: [["0-6 C: 我上周寄的快递到现在还没有收到你们", "5.5-6 A: 嗯", "6.5-9 A: 您先别着急我帮您查"]]
+```
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..models import MatchInfo
+from ..text import compact_form
+from .base import Check, RuleSpec
+from .registry import register
+
+DEFAULT_BACKCHANNELS = ["嗯", "嗯嗯", "好", "好的", "对", "对对", "是", "是的", "哦", "啊", "行", "明白", "好好"]
+
+
+class InterruptionSpec(RuleSpec):
+    kind: Literal["interruption"]
+    speaker: Literal["agent", "customer"] = Field(default="agent", description="Who interrupts")
+    min_chars: int = Field(default=4, ge=1)
+    min_overlap: float = Field(default=1.0, gt=0, description="Seconds of talking over the other party")
+    backchannels: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKCHANNELS))
+
+
+@register("interruption")
+class InterruptionCheck(Check):
+    spec_class = InterruptionSpec
+    spec: InterruptionSpec
+    needs_roles = True
+
+    def __init__(self, spec: InterruptionSpec, nlp) -> None:
+        super().__init__(spec, nlp)
+        self.backchannels = {compact_form(b) for b in spec.backchannels}
+        self.other = "customer" if spec.speaker == "agent" else "agent"
+
+    def feed(self, call, index):
+        utterance = call.utterances[index]
+        flagged: set[int] = call.state(self.spec.id, set)
+        findings = []
+        if utterance.speaker == self.spec.speaker:
+            if not self._counts(call, index):
+                return []
+            for other in range(index):
+                if call.utterances[other].speaker == self.other and self._overlaps(call, other, index):
+                    flagged.add(index)
+                    return [self._finding(call, other, index)]
+        elif utterance.speaker == self.other:
+            for mine in range(index):
+                if (
+                    mine not in flagged
+                    and call.utterances[mine].speaker == self.spec.speaker
+                    and self._counts(call, mine)
+                    and self._overlaps(call, index, mine)
+                ):
+                    flagged.add(mine)
+                    findings.append(self._finding(call, index, mine))
+        return findings
+
+    def _counts(self, call, index: int) -> bool:
+        text = call.analyses[index].compact
+        return len(text) >= self.spec.min_chars and text not in self.backchannels
+
+    def _overlaps(self, call, other: int, mine: int) -> bool:
+        them, me = call.utterances[other], call.utterances[mine]
+        return them.start < me.start and them.end - me.start >= self.spec.min_overlap
+
+    def _finding(self, call, other: int, mine: int):
+        them, me = call.utterances[other], call.utterances[mine]
+        overlap = them.end - me.start
+        info = MatchInfo(
+            mode="timing",
+            score=round(overlap, 2),
+            detail=f"对方(第 {other + 1} 句)还在说话时开口,重叠 {overlap:.1f} 秒(阈值 {self.spec.min_overlap:g} 秒)",
+        )
+        return self.finding(call, mine, info, start=me.start, end=min(me.end, them.end))

@@ -1,0 +1,85 @@
+"""`opener`: clauses that open with a negative (不…, 我不…).
+
+Why: the manual asks agents never to open with 不 or 我不 (不可能, 不会, 不对, 我不能,
+我不知道): turn the no into what can be done. Polite formulas that happen to start
+with 不 (不客气, 不好意思, 不用谢) are recommended language and are in `allow`; they
+never fire. A clause starts after punctuation or a pause (a space in speech-to-text
+output); leading hesitations (嗯, 啊 …) are skipped, since ASR rarely punctuates them.
+
+```yaml
+- id: negative_opener.bu
+  kind: opener
+  category: negative_opener
+  message: 以“不/我不”开头的否定表达
+  openers: [不, 我不]
+  allow: [不客气, 不好意思, 不用谢, 不用客气, 不过]
+  examples:
+    hit: ["不行，这个改不了。", "嗯我不知道您的快递在哪", "好的，不可能那么快"]
+    miss: ["不客气，这是我们应该做的", "不好意思让您久等了", "这个我帮您查一下"]
+```
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..models import MatchInfo
+from ..text import compact_form
+from .base import Check, RuleSpec, SpeakerFilter
+from .registry import register
+
+
+class OpenerSpec(RuleSpec):
+    kind: Literal["opener"]
+    speaker: SpeakerFilter = "agent"
+    openers: list[str] = Field(min_length=1)
+    allow: list[str] = Field(default_factory=list, description="Clause openings that never fire")
+    skip_prefixes: list[str] = Field(
+        default_factory=lambda: ["嗯", "啊", "呃", "哦", "噢", "额"],
+        description="Hesitations skipped before looking at the opening",
+    )
+
+
+@register("opener")
+class OpenerCheck(Check):
+    spec_class = OpenerSpec
+    spec: OpenerSpec
+
+    def __init__(self, spec: OpenerSpec, nlp) -> None:
+        super().__init__(spec, nlp)
+        # Longest first, so 我不 is reported rather than a shorter opener.
+        self.openers = sorted({compact_form(o) for o in spec.openers} - {""}, key=len, reverse=True)
+        self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
+        self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
+
+    def feed(self, call, index):
+        if not self.speaker_matches(call.utterances[index]):
+            return []
+        analysis = call.analyses[index]
+        findings = []
+        for start, end in analysis.clauses:
+            clause = analysis.compact[start:end]
+            skipped = self._skip_hesitations(clause)
+            clause, start = clause[skipped:], start + skipped
+            if any(clause.startswith(allowed) for allowed in self.allow):
+                continue
+            opener = next((o for o in self.openers if clause.startswith(o)), None)
+            if opener is None:
+                continue
+            shown = clause[: min(len(clause), len(opener) + 3)]
+            info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")
+            findings.append(self.finding(call, index, info, span=(start, start + len(shown))))
+        return findings
+
+    def _skip_hesitations(self, clause: str) -> int:
+        position = 0
+        moved = True
+        while moved:
+            moved = False
+            for prefix in self.skip:
+                if clause.startswith(prefix, position) and len(clause) > position + len(prefix):
+                    position += len(prefix)
+                    moved = True
+        return position

@@ -1,0 +1,1 @@
+"""Report outputs: files (JSON, JSONL, CSV), the console summary, and HTML pages."""

@@ -1,0 +1,132 @@
+"""Write reports as they are made, so an interrupted batch keeps what it finished.
+
+`json`: one `<call_id>.json` per call, each written atomically. `jsonl`: one line per
+call in `reports.jsonl`. `csv`: one row per call in `calls.csv`. Lines are appended and
+fsynced; on `--resume` a torn last line is dropped and calls already scored are skipped.
+Failed calls are written too (status "failed" and the error), so nothing goes unrecorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from ..fsutil import safe_name, write_atomic
+from ..models import CallReport
+
+Format = Literal["json", "jsonl", "csv"]
+
+CSV_COLUMNS = [
+    "call_id",
+    "agent_id",
+    "status",
+    "score",
+    "passed",
+    "fatal",
+    "findings",
+    "duration",
+    "deductions_by_category",
+    "rules",
+    "source",
+    "error",
+]
+
+
+def csv_row(report: CallReport) -> dict[str, str]:
+    """The per-call table row."""
+    provenance = report.provenance
+    return {
+        "call_id": report.call_id,
+        "agent_id": report.agent_id or "",
+        "status": report.status,
+        "score": "" if report.score is None else f"{report.score:g}",
+        "passed": "" if report.passed is None else str(report.passed).lower(),
+        "fatal": str(report.fatal).lower(),
+        "findings": str(len(report.findings)),
+        "duration": f"{report.duration:g}",
+        "deductions_by_category": json.dumps(report.category_deductions, ensure_ascii=False),
+        "rules": provenance.rules_name or "" if provenance else "",
+        "source": provenance.source or "" if provenance else "",
+        "error": report.error or "",
+    }
+
+
+class ReportSink:
+    """Where reports go; knows which calls an earlier run already scored."""
+
+    def __init__(self, out_dir: Path, fmt: Format = "json", resume: bool = False) -> None:
+        self.out_dir = out_dir
+        self.format = fmt
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.done: set[str] = set()
+        if fmt == "json":
+            self.done = self._scored_json_files() if resume else set()
+        else:
+            self.path = out_dir / ("reports.jsonl" if fmt == "jsonl" else "calls.csv")
+            self._prepare_lines(resume)
+
+    def report_path(self, call_id: str) -> Path:
+        return self.out_dir / f"{safe_name(call_id)}.json"
+
+    def write(self, report: CallReport) -> None:
+        if self.format == "json":
+            write_atomic(self.report_path(report.call_id), report.model_dump_json(indent=2))
+        elif self.format == "jsonl":
+            self._append(report.model_dump_json() + "\n")
+        else:
+            buffer = io.StringIO()
+            csv.DictWriter(buffer, CSV_COLUMNS).writerow(csv_row(report))
+            self._append(buffer.getvalue())
+        if report.status == "scored":
+            self.done.add(report.call_id)
+
+    def _append(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8", newline="") as out:
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def _scored_json_files(self) -> set[str]:
+        done = set()
+        for path in self.out_dir.glob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("status") == "scored" and "call_id" in data:
+                done.add(str(data["call_id"]))
+        return done
+
+    def _prepare_lines(self, resume: bool) -> None:
+        """Keep the complete, scored lines of an earlier run (on resume) and start the file."""
+        kept: list[str] = []
+        if resume and self.path.exists():
+            text = self.path.read_text(encoding="utf-8")
+            if self.format == "jsonl":
+                for line in text.splitlines():
+                    try:
+                        data = json.loads(line)
+                    except ValueError:
+                        continue  # a line torn by the interruption
+                    if data.get("status") == "scored":
+                        self.done.add(data["call_id"])
+                        kept.append(line + "\n")
+            else:
+                for row in csv.DictReader(io.StringIO(text)):
+                    if None in row or any(row.get(c) is None for c in CSV_COLUMNS):
+                        continue  # torn row
+                    if row["status"] == "scored":
+                        self.done.add(row["call_id"])
+                        buffer = io.StringIO()
+                        csv.DictWriter(buffer, CSV_COLUMNS).writerow(row)
+                        kept.append(buffer.getvalue())
+        header = ""
+        if self.format == "csv":
+            buffer = io.StringIO()
+            csv.DictWriter(buffer, CSV_COLUMNS).writeheader()
+            header = buffer.getvalue()
+        write_atomic(self.path, header + "".join(kept))

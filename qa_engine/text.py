@@ -1,0 +1,169 @@
+"""Analyse each utterance once; every rule reads the same analysis.
+
+Speech-to-text gives traditional characters, full-width forms and no punctuation at all;
+rule authors write simplified Chinese with punctuation. Both sides go through `analyze`,
+which keeps an offset map so every match can point back at the original characters.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import opencc
+from pypinyin import Style, lazy_pinyin
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+_T2S = opencc.OpenCC("t2s")
+
+# Full-width ASCII (U+FF01..U+FF5E) to half-width, ideographic space to space.
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+def _is_dropped(char: str) -> bool:
+    """Punctuation, symbols and whitespace are not part of what was said."""
+    if char.isspace():
+        return True
+    return unicodedata.category(char)[0] in "PSZC"
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified, guaranteed to keep the length (so offsets stay valid)."""
+    converted = _T2S.convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(c if len(c2 := _T2S.convert(c)) != 1 else c2 for c in text)
+
+
+def normalize(text: str) -> str:
+    """Simplified, half-width, lower-case; same length as `text`, char for char."""
+    half = text.translate(_HALF_WIDTH)
+    lowered = half.lower()
+    if len(lowered) != len(half):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in half)
+    return to_simplified(lowered)
+
+
+@lru_cache(maxsize=65536)
+def char_pinyin(char: str) -> str:
+    """Toneless pinyin of one character, or the character itself when it has none."""
+    syllables = lazy_pinyin(char, style=Style.NORMAL, errors=lambda s: list(s))
+    return syllables[0] if syllables else char
+
+
+_FOLDED_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"))
+_FOLDED_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
+
+
+@lru_cache(maxsize=65536)
+def folded_pinyin(char: str) -> str:
+    """Pinyin with the sounds speech-to-text and southern accents confuse merged.
+
+    These are the fuzzy-pinyin pairs of Chinese input methods (模糊音): zh/z, ch/c,
+    sh/s, l/n, ang/an, eng/en, ing/in. 投述 (tou shu) then sounds like 投诉 (tou su).
+    """
+    syllable = char_pinyin(char)
+    for long, short in _FOLDED_INITIALS:
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long) :]
+            break
+    for long, short in _FOLDED_FINALS:
+        if syllable.endswith(long):
+            syllable = syllable[: -len(long)] + short
+            break
+    return syllable
+
+
+@dataclass
+class AnalyzedText:
+    """One utterance's text, analysed once and shared by every rule.
+
+    `compact` is the normalised text without punctuation or spaces: phrases and
+    fuzzy scores are matched there, so "你问我，我问谁" and ASR's "你问我我问谁" agree.
+    `offsets[i]` is the index in `original` of `compact[i]`; `pinyin[i]` is the
+    folded pinyin of `compact[i]` (see `folded_pinyin`).
+    """
+
+    original: str
+    normalized: str
+    compact: str
+    offsets: list[int]
+    clauses: list[tuple[int, int]]
+    pinyin: list[str]
+    _pinyin_text: str | None = field(default=None, repr=False)
+    _pinyin_starts: list[int] | None = field(default=None, repr=False)
+    _doc: Doc | None = field(default=None, repr=False)
+
+    @property
+    def pinyin_text(self) -> str:
+        """Space-separated syllables with a space at both ends, for whole-syllable search."""
+        if self._pinyin_text is None:
+            starts: list[int] = []
+            pos = 1
+            for syllable in self.pinyin:
+                starts.append(pos)
+                pos += len(syllable) + 1
+            self._pinyin_text = " " + " ".join(self.pinyin) + " "
+            self._pinyin_starts = starts
+        return self._pinyin_text
+
+    def char_at_pinyin_pos(self, pos: int) -> int:
+        """Compact index of the syllable starting at `pos` in `pinyin_text`."""
+        assert self._pinyin_starts is not None
+        from bisect import bisect_left
+
+        return bisect_left(self._pinyin_starts, pos)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Compact span [start, end) to the span in the original text."""
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def doc(self, nlp) -> Doc:
+        """spaCy tokens, made on first request only: most rules never need them."""
+        if self._doc is None:
+            self._doc = nlp(self.normalized)
+        return self._doc
+
+    @property
+    def char_count(self) -> int:
+        return len(self.compact)
+
+
+def analyze(text: str) -> AnalyzedText:
+    """Normalise, strip punctuation with an offset map, split clauses and add pinyin.
+
+    Clauses break at punctuation and at whitespace (speech-to-text marks pauses with spaces).
+    """
+    normalized = normalize(text)
+    compact_chars: list[str] = []
+    offsets: list[int] = []
+    clauses: list[tuple[int, int]] = []
+    clause_start = 0
+    for index, char in enumerate(normalized):
+        if _is_dropped(char):
+            if char.isspace() or unicodedata.category(char)[0] == "P":
+                if len(compact_chars) > clause_start:
+                    clauses.append((clause_start, len(compact_chars)))
+                clause_start = len(compact_chars)
+            continue
+        compact_chars.append(char)
+        offsets.append(index)
+    if len(compact_chars) > clause_start:
+        clauses.append((clause_start, len(compact_chars)))
+    compact = "".join(compact_chars)
+    return AnalyzedText(
+        original=text,
+        normalized=normalized,
+        compact=compact,
+        offsets=offsets,
+        clauses=clauses,
+        pinyin=[folded_pinyin(c) for c in compact],
+    )
+
+
+def compact_form(text: str) -> str:
+    """What a rule phrase looks like after analysis (used to compare phrases)."""
+    return analyze(text).compact
