@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from . import __version__
 from .engine import Engine
@@ -28,7 +35,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
@@ -123,7 +130,7 @@ def score(
             if report.findings:
                 console.print(f"[bold]{report.call_id}[/bold]", highlight=False)
                 for line in finding_lines(report, ruleset):
-                    console.print("  " + line, markup=False, highlight=False)
+                    console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
     rate = f"{summary.pass_rate:.0%}" if summary.pass_rate is not None else "-"
     line = (
         f"calls {summary.calls}  scored {summary.scored}  failed {summary.failed}  "

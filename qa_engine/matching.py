@@ -140,7 +140,7 @@ class PhraseSet:
 
 def _sound_score(heard: str, meant: str) -> float:
     """Share of syllables that sound the same even before fuzzy-pinyin folding."""
-    same = sum(char_pinyin(a) == char_pinyin(b) for a, b in zip(heard, meant))
+    same = sum(char_pinyin(a) == char_pinyin(b) for a, b in zip(heard, meant, strict=True))
     return round(100.0 * same / len(meant), 1)
 
 

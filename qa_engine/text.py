@@ -23,11 +23,18 @@ _T2S = opencc.OpenCC("t2s")
 # Full-width ASCII (U+FF01..U+FF5E) to half-width, ideographic space to space.
 _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
-def _is_dropped(char: str) -> bool:
-    """Punctuation, symbols and whitespace are not part of what was said."""
+_KEEP, _DROP, _BREAK = 0, 1, 2
+
+
+@lru_cache(maxsize=65536)
+def _char_class(char: str) -> int:
+    """Words are kept; punctuation and pauses (spaces) drop out and end a clause; symbols drop."""
     if char.isspace():
-        return True
-    return unicodedata.category(char)[0] in "PSZC"
+        return _BREAK
+    category = unicodedata.category(char)[0]
+    if category in "PZ":
+        return _BREAK
+    return _DROP if category in "SC" else _KEEP
 
 
 def to_simplified(text: str) -> str:
@@ -143,14 +150,14 @@ def analyze(text: str) -> AnalyzedText:
     clauses: list[tuple[int, int]] = []
     clause_start = 0
     for index, char in enumerate(normalized):
-        if _is_dropped(char):
-            if char.isspace() or unicodedata.category(char)[0] == "P":
-                if len(compact_chars) > clause_start:
-                    clauses.append((clause_start, len(compact_chars)))
-                clause_start = len(compact_chars)
-            continue
-        compact_chars.append(char)
-        offsets.append(index)
+        kind = _char_class(char)
+        if kind == _KEEP:
+            compact_chars.append(char)
+            offsets.append(index)
+        elif kind == _BREAK:
+            if len(compact_chars) > clause_start:
+                clauses.append((clause_start, len(compact_chars)))
+            clause_start = len(compact_chars)
     if len(compact_chars) > clause_start:
         clauses.append((clause_start, len(compact_chars)))
     compact = "".join(compact_chars)

@@ -22,6 +22,8 @@ utterance may arrive first on a live call, so the pair is judged when the second
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field
@@ -30,6 +32,9 @@ from ..models import MatchInfo
 from ..text import compact_form
 from .base import Check, RuleSpec
 from .registry import register
+
+RECENT_SECONDS = 120.0
+"""Utterances that ended this long before the newest one started can overlap nothing new."""
 
 DEFAULT_BACKCHANNELS = ["嗯", "嗯嗯", "好", "好的", "对", "对对", "是", "是的", "哦", "啊", "行", "明白", "好好"]
 
@@ -40,6 +45,20 @@ class InterruptionSpec(RuleSpec):
     min_chars: int = Field(default=4, ge=1)
     min_overlap: float = Field(default=1.0, gt=0, description="Seconds of talking over the other party")
     backchannels: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKCHANNELS))
+
+
+@dataclass
+class _Recent:
+    """Recent utterances of each side, so a long call is not rescanned on every turn."""
+
+    mine: deque[int] = field(default_factory=deque)
+    theirs: deque[int] = field(default_factory=deque)
+    flagged: set[int] = field(default_factory=set)
+
+    def forget_before(self, call, horizon: float) -> None:
+        for side in (self.mine, self.theirs):
+            while side and call.utterances[side[0]].end < horizon:
+                side.popleft()
 
 
 @register("interruption")
@@ -55,24 +74,21 @@ class InterruptionCheck(Check):
 
     def feed(self, call, index):
         utterance = call.utterances[index]
-        flagged: set[int] = call.state(self.spec.id, set)
+        state = call.state(self.spec.id, _Recent)
+        state.forget_before(call, utterance.start - RECENT_SECONDS)
         findings = []
         if utterance.speaker == self.spec.speaker:
-            if not self._counts(call, index):
-                return []
-            for other in range(index):
-                if call.utterances[other].speaker == self.other and self._overlaps(call, other, index):
-                    flagged.add(index)
-                    return [self._finding(call, other, index)]
+            if self._counts(call, index):
+                state.mine.append(index)
+                other = next((o for o in state.theirs if self._overlaps(call, o, index)), None)
+                if other is not None:
+                    state.flagged.add(index)
+                    findings.append(self._finding(call, other, index))
         elif utterance.speaker == self.other:
-            for mine in range(index):
-                if (
-                    mine not in flagged
-                    and call.utterances[mine].speaker == self.spec.speaker
-                    and self._counts(call, mine)
-                    and self._overlaps(call, index, mine)
-                ):
-                    flagged.add(mine)
+            state.theirs.append(index)
+            for mine in state.mine:
+                if mine not in state.flagged and self._overlaps(call, index, mine):
+                    state.flagged.add(mine)
                     findings.append(self._finding(call, index, mine))
         return findings
 

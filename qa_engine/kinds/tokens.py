@@ -4,7 +4,8 @@ Why: shirking answers (推诿) put a negation a few words before a verb: 这个�
 这事不是我负责的, 我真的不太清楚. A token pattern says "不, then up to two tokens, then
 管/负责/清楚" once, where a phrase list would need every variant. Tokens come from
 spaCy's Chinese language with the jieba segmenter, made only for utterances of the
-rule's speaker and only when a rule set has a `tokens` rule. Each pattern is a list of
+rule's speaker and only when a rule set has a `tokens` rule. jieba keeps 不是, 不归,
+不太 as one token, hence `REGEX: "^不"` for "a token that starts with 不". Each pattern is a list of
 spaCy token specs (https://spacy.io/usage/rule-based-matching#matcher).
 
 ```yaml
@@ -13,7 +14,7 @@ spaCy token specs (https://spacy.io/usage/rule-based-matching#matcher).
   category: nonstandard
   message: 推诿客户(不规范服务用语)
   patterns:
-    - [{TEXT: {IN: [不, 不是]}}, {OP: "?"}, {OP: "?"}, {TEXT: {IN: [管, 负责, 清楚, 归]}}]
+    - [{TEXT: {REGEX: "^不"}}, {OP: "?"}, {OP: "?"}, {TEXT: {IN: [管, 负责, 清楚, 受理]}}]
   examples:
     hit: ["这个不归我们管", "这事不是我负责的", "我真的不太清楚"]
     miss: ["我来负责帮您处理", "这个归我们管"]
@@ -37,6 +38,48 @@ class TokensSpec(RuleSpec):
     patterns: list[list[dict[str, Any]]] = Field(min_length=1, description="spaCy Matcher patterns")
 
 
+_TEXT_KEYS = ("TEXT", "ORTH", "LOWER", "NORM")
+_REGEX_META = set(".^$*+?{}[]\\|()")
+
+
+def _literal_options(spec: dict[str, Any]) -> set[str] | None:
+    """Strings one of which a token matching `spec` must contain, or None if unknowable."""
+    for key in _TEXT_KEYS:
+        value = spec.get(key)
+        if isinstance(value, str):
+            return {value.lower()}
+        if isinstance(value, dict):
+            if isinstance(value.get("IN"), list) and all(isinstance(v, str) for v in value["IN"]):
+                return {v.lower() for v in value["IN"]}
+            regex = value.get("REGEX")
+            if isinstance(regex, str) and regex.startswith("^"):
+                prefix = ""
+                for char in regex[1:]:
+                    if char in _REGEX_META:
+                        break
+                    prefix += char
+                if prefix:
+                    return {prefix.lower()}
+    return None
+
+
+def required_literals(pattern: list[dict[str, Any]]) -> list[set[str]]:
+    """For each token the pattern cannot do without, the strings it must contain.
+
+    A token's text is a substring of the utterance, so if none of a required token's
+    strings occurs in the text, the pattern cannot match and the (costly) tokenizer
+    need not run. Optional tokens (`OP: ?` or `*`) and negated ones constrain nothing.
+    """
+    required = []
+    for spec in pattern:
+        if spec.get("OP") in ("?", "*", "!"):
+            continue
+        options = _literal_options(spec)
+        if options:
+            required.append(options)
+    return required
+
+
 class TokenPatternError(ValueError):
     """spaCy rejected a pattern; `index` is its position in `patterns`."""
 
@@ -55,14 +98,22 @@ class TokensCheck(Check):
         from spacy.matcher import Matcher
 
         self.matcher = Matcher(nlp.spacy.vocab, validate=True)
+        self.prefilters = [required_literals(pattern) for pattern in spec.patterns]
         for index, pattern in enumerate(spec.patterns):
             try:
                 self.matcher.add(f"p{index}", [pattern])
             except Exception as error:  # spaCy raises several types for bad patterns
                 raise TokenPatternError(index, " ".join(str(error).split())[:300]) from None
 
+    def _could_match(self, analysis) -> bool:
+        text = analysis.normalized
+        return any(
+            all(any(option in text for option in options) for options in required)
+            for required in self.prefilters
+        )
+
     def feed(self, call, index):
-        if not self.speaker_matches(call.utterances[index]):
+        if not self.speaker_matches(call.utterances[index]) or not self._could_match(call.analyses[index]):
             return []
         doc = call.analyses[index].doc(self.nlp.spacy)
         findings = []

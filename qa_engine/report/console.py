@@ -34,10 +34,10 @@ def code_frame(problem: Problem, context: int = 2) -> str:
 def print_problems(console: Console, problems: list[Problem]) -> None:
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{style}]{problem.severity}[/{style}]: {problem}", markup=True, highlight=False)
+        console.print(str(problem), style=style, markup=False, highlight=False, soft_wrap=True)
         frame = code_frame(problem)
         if frame:
-            console.print(frame, markup=False, highlight=False)
+            console.print(frame, markup=False, highlight=False, soft_wrap=True)
 
 
 def summary_table(reports: list[CallReport], rules: RuleSet, limit: int = 50) -> Table:

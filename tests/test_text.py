@@ -1,0 +1,38 @@
+from qa_engine.text import analyze, folded_pinyin, normalize
+
+
+def test_normalize_keeps_length_and_simplifies():
+    text = "您好，中通速遞！ＡＢＣ１２"
+    out = normalize(text)
+    assert len(out) == len(text)
+    assert out == "您好,中通速递!abc12"
+
+
+def test_compact_drops_punctuation_with_offsets_back_to_original():
+    analysis = analyze("你問我，我問誰？")
+    assert analysis.compact == "你问我我问谁"
+    start, end = analysis.span(3, 6)
+    assert analysis.original[start:end] == "我問誰"
+
+
+def test_clauses_split_on_punctuation_and_spaces():
+    analysis = analyze("好的，不行 就是不行")
+    clauses = [analysis.compact[s:e] for s, e in analysis.clauses]
+    assert clauses == ["好的", "不行", "就是不行"]
+
+
+def test_unpunctuated_text_is_one_clause():
+    analysis = analyze("我不知道您的快递在哪")
+    assert analysis.clauses == [(0, len(analysis.compact))]
+
+
+def test_fuzzy_pinyin_merges_confusable_sounds():
+    assert folded_pinyin("述") == folded_pinyin("诉")  # shu / su
+    assert folded_pinyin("宿") == folded_pinyin("速")
+    assert folded_pinyin("领") == folded_pinyin("您")  # ling / nin: l-n and ing-in
+    assert folded_pinyin("好") != folded_pinyin("到")
+
+
+def test_empty_and_punctuation_only_text():
+    assert analyze("").compact == ""
+    assert analyze("。。，？").clauses == []
