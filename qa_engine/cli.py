@@ -32,7 +32,7 @@ rules_app = typer.Typer(help="Check, test, explain and document rule files.", no
 app.add_typer(rules_app, name="rules")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -163,6 +163,173 @@ def rules_test(file: Annotated[Path, typer.Argument(help="Rule file.")]) -> None
     console.print(f"{len(results) - len(failures)} passed, {len(failures)} failed", highlight=False)
     if failures:
         raise typer.Exit(1)
+
+
+@rules_app.command("check")
+def rules_check(
+    file: Annotated[Path, typer.Argument(help="Rule file.")],
+    strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too.")] = False,
+) -> None:
+    """Validate a rule file: errors with file:line:column, rule id and code frame; then warnings."""
+    from .lint import lint
+    from .report.console import print_problems
+
+    ruleset = _load_rules_or_exit(file)
+    warnings = lint(ruleset)
+    print_problems(console, warnings)
+    console.print(
+        f"{file}: {len(ruleset.model.rules)} rules, {len(ruleset.checks)} enabled, 0 errors, {len(warnings)} warnings",
+        highlight=False,
+    )
+    if warnings and strict:
+        raise typer.Exit(1)
+
+
+@rules_app.command("explain")
+def rules_explain(
+    target: Annotated[str, typer.Argument(help="A rule kind (e.g. phrases) or a rule id (e.g. forbidden.taboo).")],
+    text: Annotated[str | None, typer.Option("--text", "-t", help="Sentence (or dialogue lines 'A: …' / 'C: …') to try the rule on.")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Print a rule kind's documentation, or show how a rule treats a sentence."""
+    from .kinds import KINDS, kind_doc
+
+    if target in KINDS and text is None:
+        console.print(kind_doc(target).strip(), markup=False, highlight=False, soft_wrap=True)
+        return
+    ruleset = _load_rules_or_exit(rules)
+    if text is None:
+        spec = next((c.spec for c in ruleset.checks if c.spec.id == target), None)
+        if spec is None:
+            errors.print(f"[red]'{target}' is neither a rule kind ({', '.join(sorted(KINDS))}) nor a rule id in {ruleset.path}[/red]")
+            raise typer.Exit(1)
+        console.print(spec.model_dump_json(indent=2, exclude_defaults=True), markup=False, highlight=False)
+        console.print(f"\n(kind '{spec.kind}': `qa rules explain {spec.kind}`; try a sentence with --text)", markup=False)
+        return
+    from .explain import explain
+
+    try:
+        result = explain(ruleset, target, text)
+    except KeyError as error:
+        errors.print(f"[red]{error.args[0]}[/red]")
+        raise typer.Exit(1) from None
+    show = lambda label, value: console.print(f"{label:<14}{value}", markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    show("rule", f"{result.rule_id} ({result.kind}, speaker {result.speaker})")
+    show("original", result.original)
+    show("normalised", result.normalized)
+    show("compact", result.compact)
+    show("pinyin", result.pinyin)
+    show("folded pinyin", result.folded_pinyin)
+    show("clauses", " | ".join(result.clauses))
+    show("tokens", " / ".join(result.tokens))
+    for phrase in result.phrases:
+        verdict = f"match: {phrase.hit_mode}" if phrase.hit_mode else "no match"
+        show("  phrase", f"{phrase.phrase}  fuzzy {phrase.fuzzy:g}  {verdict}")
+    if result.fires:
+        for finding in result.findings:
+            words = f"「{finding.evidence.text}」" if finding.evidence else ""
+            show("FIRES", f"{finding.message} {words} ({finding.match.mode}: {finding.match.detail})")
+    else:
+        show("verdict", "does not fire")
+
+
+@rules_app.command("diff")
+def rules_diff(
+    old: Annotated[Path, typer.Argument(help="The rule file in use.")],
+    new: Annotated[Path, typer.Argument(help="The changed rule file.")],
+    corpus: Annotated[list[Path], typer.Argument(help="Transcript files or folders (e.g. last week's calls).")],
+    examples: Annotated[int, typer.Option(help="New and lost hits to show per rule.")] = 3,
+) -> None:
+    """Hit counts per rule before and after a change, calls whose pass/fail flips, example hits."""
+    from rich.table import Table
+
+    from .corpus import CorpusError, load_corpus
+    from .diff import diff_rule_sets
+
+    old_rules, new_rules = _load_rules_or_exit(old), _load_rules_or_exit(new)
+    try:
+        calls = load_corpus(corpus)
+    except CorpusError as error:
+        errors.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    result = diff_rule_sets(old_rules, new_rules, calls, examples)
+    table = Table(title=f"规则变更影响 · {len(calls)} 通通话")
+    for column in ("规则", "变更前", "变更后", "变化"):
+        table.add_column(column)
+    for delta in result.rules:
+        change = delta.after - delta.before
+        table.add_row(delta.rule_id, str(delta.before), str(delta.after), f"{change:+d}" if change else "0")
+    console.print(table)
+    console.print(f"平均分 {result.mean_before:.1f} → {result.mean_after:.1f}", highlight=False)
+    for flip in result.flips:
+        verdict = lambda passed: "合格" if passed else "不合格"  # noqa: E731
+        console.print(
+            f"判定变化 {flip.call_id}: {verdict(flip.before_passed)} {flip.before_score:g} → {verdict(flip.after_passed)} {flip.after_score:g}",
+            highlight=False,
+        )
+    for delta in result.rules:
+        for line in delta.new_examples:
+            console.print(f"  + {delta.rule_id}: {line}", markup=False, highlight=False, soft_wrap=True)
+        for line in delta.lost_examples:
+            console.print(f"  - {delta.rule_id}: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def calibrate(
+    corpus: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
+    labels: Annotated[Path, typer.Option(help="CSV of human QA labels: call_id,utterance_index,category.")],
+    rules: RulesOption = None,
+    tune: Annotated[bool, typer.Option(help="Search the best fuzzy threshold of each fuzzy phrase rule.")] = True,
+    markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
+) -> None:
+    """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
+    from .calibrate import LabelFileError, read_labels
+    from .calibrate import calibrate as run_calibration
+    from .corpus import CorpusError, load_corpus
+
+    ruleset = _load_rules_or_exit(rules)
+    try:
+        calls = load_corpus(corpus)
+        label_set = read_labels(labels)
+    except (CorpusError, LabelFileError) as error:
+        errors.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    result = run_calibration(ruleset, calls, label_set, tune)
+    fmt = lambda value: "-" if value is None else f"{value:.2f}"  # noqa: E731
+    def rows(scores, label):
+        return [(label(s.name), str(s.labels), str(s.predicted), str(s.true_positives), fmt(s.precision), fmt(s.recall), fmt(s.f1)) for s in scores]
+    headers = ("", "标注数", "命中数", "正确命中", "精确率", "召回率", "F1")
+    category_rows = rows(result.categories, lambda name: f"{ruleset.category_label(name)} ({name})")
+    rule_rows = rows([s for s in result.rules if s.predicted or s.labels], lambda name: name)
+    _print_table(f"按类别 · {len(calls)} 通通话 · {len(label_set)} 条标注", ("类别",) + headers[1:], category_rows, markdown)
+    _print_table("按规则(召回率按该规则所属类别的全部标注计算)", ("规则",) + headers[1:], rule_rows, markdown)
+    if result.thresholds:
+        threshold_rows = [(t.rule_id, f"{t.current:g}", fmt(t.current_f1), f"{t.best:g}", fmt(t.best_f1)) for t in result.thresholds]
+        _print_table("模糊匹配阈值", ("规则", "当前阈值", "当前F1", "最佳阈值", "最佳F1"), threshold_rows, markdown)
+    console.print(f"误报 (false positives): {len(result.false_positives)}", highlight=False)
+    for line in result.false_positives:
+        console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"漏报 (misses): {len(result.misses)}", highlight=False)
+    for line in result.misses:
+        console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], markdown: bool) -> None:
+    if markdown:
+        console.print(f"\n**{title}**\n", highlight=False)
+        console.print("| " + " | ".join(headers) + " |", markup=False, highlight=False, soft_wrap=True)
+        console.print("|" + "---|" * len(headers), markup=False, highlight=False)
+        for row in rows:
+            console.print("| " + " | ".join(row) + " |", markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 @rules_app.command("schema")

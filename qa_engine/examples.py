@@ -59,7 +59,7 @@ class ExampleResult:
         return self.fired == (self.expected == "hit")
 
 
-def _subset(rules: RuleSet, spec: RuleSpec) -> RuleSet:
+def rule_subset(rules: RuleSet, spec: RuleSpec) -> RuleSet:
     """The rule alone, plus the rules a sequence refers to."""
     wanted = {spec.id}
     if spec.kind == "sequence":
@@ -75,7 +75,7 @@ def run_examples(rules: RuleSet, rule_ids: list[str] | None = None) -> list[Exam
         spec = check.spec
         if rule_ids is not None and spec.id not in rule_ids:
             continue
-        engine = Engine(_subset(rules, spec))
+        engine = Engine(rule_subset(rules, spec))
         speaker = getattr(spec, "speaker", "agent")
         speaker = speaker if speaker in ("agent", "customer") else "agent"
         for expected in ("hit", "miss"):

@@ -1,0 +1,187 @@
+"""Measure a rule set against human QA labels: precision, recall and F1, and fuzzy thresholds.
+
+Labels are a CSV with columns `call_id`, `utterance_index` (blank: anywhere in the call)
+and `category`, one row per violation a reviewer found. A finding is correct when a
+label of its category names its utterance, or names its call with a blank index; a
+label is found when such a finding exists. For each `phrases` rule with fuzzy matching,
+the threshold that maximises its category's F1 on the corpus is searched.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import Engine
+from .kinds import KINDS
+from .models import CallTranscript, Finding
+from .rulefile import RuleSet
+
+Label = tuple[str, int | None, str]  # call_id, utterance index or None, category
+THRESHOLDS = [float(t) for t in range(70, 101, 2)]
+
+
+class LabelFileError(ValueError):
+    """The labels CSV cannot be read; the message names the file and row."""
+
+
+def read_labels(path: Path) -> set[Label]:
+    labels: set[Label] = set()
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise LabelFileError(f"{path}: cannot read labels: {error}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = {"call_id", "utterance_index", "category"} - set(reader.fieldnames or [])
+        if missing:
+            raise LabelFileError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,utterance_index,category")
+        for row_number, row in enumerate(reader, start=2):
+            index = (row["utterance_index"] or "").strip()
+            try:
+                labels.add((row["call_id"].strip(), int(index) if index else None, row["category"].strip()))
+            except ValueError:
+                raise LabelFileError(f"{path}:{row_number}: utterance_index {index!r} is not a whole number") from None
+    return labels
+
+
+@dataclass
+class Scores:
+    name: str
+    true_positives: int = 0
+    predicted: int = 0
+    labels: int = 0
+    found_labels: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.true_positives / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.found_labels / self.labels if self.labels else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None if p is None and r is None else 0.0
+        return 2 * p * r / (p + r)
+
+
+@dataclass
+class ThresholdAdvice:
+    rule_id: str
+    current: float
+    best: float
+    current_f1: float | None
+    best_f1: float | None
+
+
+@dataclass
+class Calibration:
+    categories: list[Scores]
+    rules: list[Scores]
+    false_positives: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    thresholds: list[ThresholdAdvice] = field(default_factory=list)
+
+
+Predicted = list[tuple[str, Finding]]
+
+
+def _predict(rules: RuleSet, calls: list[CallTranscript]) -> Predicted:
+    engine = Engine(rules)
+    return [(call.call_id, f) for call in calls for f in engine.score(call).findings]
+
+
+def _is_correct(call_id: str, finding: Finding, labels: set[Label]) -> bool:
+    return (call_id, finding.utterance_index, finding.category) in labels or (call_id, None, finding.category) in labels
+
+
+def _is_found(label: Label, predicted: Predicted) -> bool:
+    call_id, index, category = label
+    return any(
+        c == call_id and f.category == category and (index is None or f.utterance_index == index)
+        for c, f in predicted
+    )
+
+
+def _score(name: str, predicted: Predicted, labels: set[Label]) -> Scores:
+    scores = Scores(name, predicted=len(predicted), labels=len(labels))
+    scores.true_positives = sum(_is_correct(c, f, labels) for c, f in predicted)
+    scores.found_labels = sum(_is_found(label, predicted) for label in labels)
+    return scores
+
+
+def _describe(call_id: str, finding: Finding) -> str:
+    where = f"#{finding.utterance_index}" if finding.utterance_index is not None else "全通话"
+    words = f"「{finding.evidence.text}」" if finding.evidence else ""
+    return f"{call_id} {where} {finding.category} {finding.rule_id} {words}"
+
+
+def _with_threshold(rules: RuleSet, rule_id: str, threshold: float) -> RuleSet:
+    checks = []
+    for check in rules.checks:
+        if check.spec.id == rule_id:
+            spec = check.spec.model_copy(update={"fuzzy_threshold": threshold})
+            check = KINDS[spec.kind](spec, rules.nlp)
+        checks.append(check)
+    return RuleSet(rules.model, rules.path, rules.sha256, rules.text, checks, rules.nlp, rules.locations)
+
+
+def calibrate(rules: RuleSet, calls: list[CallTranscript], labels: set[Label], tune: bool = True) -> Calibration:
+    """Compare the rule set's findings on `calls` with the human `labels`."""
+    known_calls = {call.call_id for call in calls}
+    labels = {label for label in labels if label[0] in known_calls}
+    predicted = _predict(rules, calls)
+    categories = sorted({f.category for _, f in predicted} | {label[2] for label in labels})
+    result = Calibration(
+        categories=[
+            _score(
+                category,
+                [(c, f) for c, f in predicted if f.category == category],
+                {label for label in labels if label[2] == category},
+            )
+            for category in categories
+        ],
+        rules=[
+            _score(
+                check.spec.id,
+                [(c, f) for c, f in predicted if f.rule_id == check.spec.id],
+                {label for label in labels if label[2] == check.spec.category},
+            )
+            for check in rules.checks
+        ],
+    )
+    result.false_positives = [_describe(c, f) for c, f in predicted if not _is_correct(c, f, labels)]
+    result.misses = [
+        f"{call_id} {'#' + str(index) if index is not None else '全通话'} {category}"
+        for call_id, index, category in sorted(labels, key=lambda lab: (lab[0], lab[1] if lab[1] is not None else -1, lab[2]))
+        if not _is_found((call_id, index, category), predicted)
+    ]
+    if tune:
+        result.thresholds = [_tune(rules, check.spec, calls, labels) for check in rules.checks if _is_fuzzy(check.spec)]
+    return result
+
+
+def _is_fuzzy(spec) -> bool:
+    return spec.kind == "phrases" and "fuzzy" in spec.match
+
+
+def _tune(rules: RuleSet, spec, calls: list[CallTranscript], labels: set[Label]) -> ThresholdAdvice:
+    """The fuzzy threshold with the best F1 for the rule's category (ties: nearest the current one)."""
+    category_labels = {label for label in labels if label[2] == spec.category}
+    results = []
+    for threshold in THRESHOLDS:
+        predicted = [(c, f) for c, f in _predict(_with_threshold(rules, spec.id, threshold), calls) if f.category == spec.category]
+        results.append((threshold, _score(spec.id, predicted, category_labels).f1))
+    current = next((f1 for t, f1 in results if t == spec.fuzzy_threshold), None)
+    if current is None:
+        predicted = [(c, f) for c, f in _predict(rules, calls) if f.category == spec.category]
+        current = _score(spec.id, predicted, category_labels).f1
+    best_threshold, best_f1 = max(
+        results, key=lambda item: ((item[1] or 0.0), -abs(item[0] - spec.fuzzy_threshold))
+    )
+    return ThresholdAdvice(spec.id, spec.fuzzy_threshold, best_threshold, current, best_f1)
