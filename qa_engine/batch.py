@@ -48,6 +48,7 @@ class BatchSummary:
 class CallOutcome:
     report: CallReport
     transcript: CallTranscript | None = None
+    audio: Path | None = None
     audio_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -93,7 +94,7 @@ class CallScorer:
             message = f"{source.origin}: {error}" if source.origin not in str(error) else str(error)
             return CallOutcome(failed_report(self.engine, source, message))
         seconds = time.perf_counter() - started
-        return CallOutcome(report, transcript if source.audio else None, audio_seconds, seconds)
+        return CallOutcome(report, transcript, source.audio, audio_seconds, seconds)
 
 
 _WORKER: CallScorer | None = None
@@ -133,7 +134,7 @@ def run_batch(
 
     def finish(outcome: CallOutcome) -> None:
         report = outcome.report
-        if outcome.transcript is not None:
+        if outcome.audio is not None and outcome.transcript is not None:
             path = sink.out_dir / f"{safe_name(report.call_id)}.transcript.json"
             write_atomic(path, outcome.transcript.model_dump_json(indent=1))
             summary.audio_seconds += outcome.audio_seconds

@@ -85,6 +85,7 @@ def score(
     threads: Annotated[int, typer.Option(help="CPU threads per worker for speech-to-text (0: all).")] = 0,
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")] = None,
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
+    html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from .batch import run_batch
@@ -101,6 +102,13 @@ def score(
     has_audio = any(s.audio is not None for s in sources)
     stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
     sink = ReportSink(out, fmt.value, resume)
+    pages = _html_writer(html, ruleset, sink, sources) if html else None
+
+    def done(outcome) -> None:
+        progress.advance(task)
+        if pages is not None:
+            pages.add(outcome.report, outcome.transcript, outcome.audio)
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -121,7 +129,7 @@ def score(
             stt_options=stt_options,
             cache_dir=cache_dir,
             workers=workers,
-            on_done=lambda outcome: progress.advance(task),
+            on_done=done,
         )
     reports = sorted(summary.reports, key=lambda r: r.call_id)
     console.print(summary_table(reports, ruleset))
@@ -139,10 +147,71 @@ def score(
     if summary.audio_seconds:
         line += f"  audio {summary.audio_seconds / 3600:.3f}h  RTF {summary.real_time_factor:.2f}"
     console.print(line + f"  → {out}", highlight=False)
+    if pages is not None:
+        console.print(f"HTML: {pages.finish()}", highlight=False)
     for report in reports:
         if report.status == "failed":
             errors.print(f"[red]failed[/red] {report.call_id}: {report.error}", highlight=False)
     if summary.failed:
+        raise typer.Exit(2)
+
+
+def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
+    """HTML pages for this run, seeded with the calls an earlier run scored (on --resume)."""
+    from .fsutil import safe_name
+    from .models import CallTranscript
+    from .report.html import HtmlReportWriter
+
+    if folder.resolve() == sink.out_dir.resolve():
+        errors.print("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
+        raise typer.Exit(1)
+    writer = HtmlReportWriter(folder, ruleset)
+    by_key = {source.key: source for source in sources}
+    for report in sink.previous_reports():
+        source = by_key.get(report.call_id)
+        transcript = source.transcript if source else None
+        saved = sink.out_dir / f"{safe_name(report.call_id)}.transcript.json"
+        if transcript is None and saved.exists():
+            transcript = CallTranscript.model_validate_json(saved.read_text(encoding="utf-8"))
+        writer.add(report, transcript, source.audio if source else None)
+    return writer
+
+
+@app.command()
+def transcribe(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files or folders.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for transcript JSON files.")] = Path("qa-transcripts"),
+    model: Annotated[str, typer.Option(help="Whisper model: 'default' (bundled, offline), a size name, or a CTranslate2 folder.")] = "default",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    compute_type: Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")] = "auto",
+    channels: Annotated[str, typer.Option(help="Roles of the left,right channels of stereo audio.")] = "agent,customer",
+    threads: Annotated[int, typer.Option(help="CPU threads for speech-to-text (0: all).")] = 0,
+    cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")] = None,
+) -> None:
+    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
+    from .fsutil import safe_name, write_atomic
+    from .inputs import iter_calls
+    from .stt import Transcriber, transcribe_cached
+
+    options = _stt_options(model, device, compute_type, channels, threads)
+    transcriber = Transcriber(options)
+    failed = 0
+    for source in iter_calls(paths):
+        if source.audio is None:
+            if source.error:
+                errors.print(f"[red]failed[/red] {source.error}", highlight=False)
+                failed += 1
+            continue
+        try:
+            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber)
+        except Exception as error:  # record and go on with the other files
+            errors.print(f"[red]failed[/red] {source.audio}: {error}", highlight=False)
+            failed += 1
+            continue
+        target = out / f"{safe_name(transcript.call_id)}.json"
+        write_atomic(target, transcript.model_dump_json(indent=1))
+        console.print(f"{source.audio} → {target} ({len(transcript.utterances)} utterances)", highlight=False)
+    if failed:
         raise typer.Exit(2)
 
 
@@ -344,6 +413,110 @@ def rules_schema() -> None:
 def version() -> None:
     """Print the engine version."""
     console.print(f"qa-engine {__version__}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", "-r", help="Rule file; repeat for several sets, named by file stem (first is the default).")] = None,
+    token: Annotated[str | None, typer.Option(envvar="QA_TOKEN", help="Require this bearer token on HTTP and WebSocket.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for live calls' reports (partial ones too).")] = Path("qa-out/live"),
+    model: Annotated[str, typer.Option(help="Whisper model: 'default' (bundled, offline), a size name, or a CTranslate2 folder.")] = "default",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    compute_type: Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")] = "auto",
+    threads: Annotated[int, typer.Option(help="CPU threads for speech-to-text (0: all).")] = 0,
+    beam_size: Annotated[int, typer.Option(min=1, help="Whisper beam size.")] = 5,
+    lanes: Annotated[int, typer.Option(min=1, help="Transcription jobs run at once (one model, shared).")] = 1,
+    max_audio_calls: Annotated[int | None, typer.Option(min=0, help="Hard limit on live audio calls (default: computed from measured load).")] = None,
+    max_lag: Annotated[float, typer.Option(help="Refuse new audio calls while transcription is this many seconds behind.")] = 2.0,
+    cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
+    preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
+) -> None:
+    """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
+    from .live.capacity import CapacityPolicy
+    from .report.console import print_problems
+    from .server import ServerConfig
+    from .server import serve as run_server
+    from .stt import STTOptions
+
+    try:
+        config = ServerConfig(
+            host=host,
+            port=port,
+            rules=rules or [],
+            token=token,
+            out_dir=out,
+            cache_dir=cache_dir,
+            stt=STTOptions(model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size),
+            stt_lanes=lanes,
+            capacity=CapacityPolicy(max_audio_calls=max_audio_calls, max_lag_s=max_lag),
+            preload_model=preload,
+        )
+        run_server(config)
+    except RuleFileError as error:
+        print_problems(errors, error.problems)
+        errors.print(f"[red]{len(error.problems)} problem(s) in the rule files; the server did not start.[/red]")
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        errors.print(f"[red]invalid server options:[/red] {error}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def stream(
+    call: Annotated[Path | None, typer.Argument(help="Recording to replay as live audio (or a transcript .json).")] = None,
+    url: Annotated[str, typer.Option(help="The server's stream endpoint.")] = "ws://127.0.0.1:8600/v1/stream",
+    speed: Annotated[float, typer.Option(min=0, help="Replay speed: 1 real time, 4 four times faster, 0 as fast as possible.")] = 1.0,
+    transcript: Annotated[Path | None, typer.Option(help="Replay this transcript as timed utterance events instead of audio.")] = None,
+    token: Annotated[str | None, typer.Option(envvar="QA_TOKEN", help="Bearer token, when the server has one.")] = None,
+    call_id: Annotated[str | None, typer.Option(help="Call id (default: the file name or the transcript's).")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Agent id (audio mode).")] = None,
+    rules: Annotated[str | None, typer.Option(help="Name of a rule set loaded on the server.")] = None,
+    frame_ms: Annotated[int, typer.Option(min=10, max=1000, help="Audio per frame, in milliseconds.")] = 50,
+    quiet: Annotated[bool, typer.Option(help="Print findings and the score only, not the transcript.")] = False,
+) -> None:
+    """Replay a recorded call to a live server in real time, printing findings as they arrive."""
+    import asyncio
+
+    from . import client
+    from .models import CallTranscript
+
+    source = transcript or (call if call is not None and call.suffix.lower() == ".json" else None)
+    if source is None and call is None:
+        errors.print("[red]give a recording to replay, or --transcript FILE[/red]")
+        raise typer.Exit(1)
+
+    def show(item) -> None:
+        line = client.describe(item)
+        if line and not (quiet and item.type == "transcript"):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        if source is not None:
+            data = CallTranscript.model_validate_json(source.read_text(encoding="utf-8"))
+            if call_id:
+                data = data.model_copy(update={"call_id": call_id})
+            run = client.stream_transcript(url, data, speed=speed, token=token, rules=rules, on_message=show)
+        else:
+            assert call is not None
+            pcm = client.read_pcm(call)
+            run = client.stream_audio(url, pcm, call_id or call.stem, agent_id=agent_id, speed=speed,
+                                      frame_ms=frame_ms, token=token, rules=rules, on_message=show)
+        result = asyncio.run(run)
+    except (OSError, ValueError) as error:
+        errors.print(f"[red]cannot stream:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    if result.busy:
+        errors.print(f"[yellow]{result.busy}[/yellow]", highlight=False)
+        raise typer.Exit(3)
+    if result.refused:
+        errors.print(f"[red]refused:[/red] {result.refused.get('message', result.refused)}", highlight=False)
+        raise typer.Exit(2)
+    if result.report is None:
+        errors.print("[red]the server closed the call without a report[/red]")
+        raise typer.Exit(2)
+    console.print(client.summary(result.report), highlight=False)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ def write_atomic(target: Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(handle, 0o644)  # mkstemp makes 0600; reports and models are meant to be shared
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
             out.flush()

@@ -84,6 +84,25 @@ class ReportSink:
         if report.status == "scored":
             self.done.add(report.call_id)
 
+    def previous_reports(self) -> list[CallReport]:
+        """Reports of calls an earlier run scored (json and jsonl keep them whole; csv does not)."""
+        reports = []
+        if self.format == "json":
+            candidates = [self.report_path(call_id) for call_id in self.done]
+            texts = [p.read_text(encoding="utf-8") for p in candidates if p.exists()]
+        elif self.format == "jsonl":
+            texts = self.path.read_text(encoding="utf-8").splitlines()
+        else:
+            return []
+        for text in texts:
+            try:
+                report = CallReport.model_validate_json(text)
+            except ValueError:
+                continue
+            if report.call_id in self.done:
+                reports.append(report)
+        return reports
+
     def _append(self, line: str) -> None:
         with self.path.open("a", encoding="utf-8", newline="") as out:
             out.write(line)
