@@ -428,7 +428,7 @@ def serve(
     threads: Annotated[int, typer.Option(help="CPU threads for speech-to-text (0: all).")] = 0,
     beam_size: Annotated[int, typer.Option(min=1, help="Whisper beam size.")] = 5,
     lanes: Annotated[int, typer.Option(min=1, help="Transcription jobs run at once (one model, shared).")] = 1,
-    max_audio_calls: Annotated[int | None, typer.Option(min=0, help="Hard limit on live audio calls (default: computed from measured load).")] = None,
+    max_audio_calls: Annotated[int | None, typer.Option(min=0, help="Fixed limit on live audio calls (default: computed from the measured transcription load).")] = None,
     max_lag: Annotated[float, typer.Option(help="Refuse new audio calls while transcription is this many seconds behind.")] = 2.0,
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
@@ -479,6 +479,8 @@ def stream(
     """Replay a recorded call to a live server in real time, printing findings as they arrive."""
     import asyncio
 
+    from websockets.exceptions import WebSocketException
+
     from . import client
     from .models import CallTranscript
 
@@ -504,7 +506,7 @@ def stream(
             run = client.stream_audio(url, pcm, call_id or call.stem, agent_id=agent_id, speed=speed,
                                       frame_ms=frame_ms, token=token, rules=rules, on_message=show)
         result = asyncio.run(run)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, WebSocketException) as error:
         errors.print(f"[red]cannot stream:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None
     if result.busy:

@@ -37,12 +37,19 @@ def _char_class(char: str) -> int:
     return _DROP if category in "SC" else _KEEP
 
 
+# OpenCC keeps 著 (also a simplified character, 著名); in speech it is almost always 着.
+_SPOKEN_FIXES = (("著急", "着急"), ("等著", "等着"), ("著呢", "着呢"), ("著了", "着了"))
+
+
 def to_simplified(text: str) -> str:
     """Traditional to simplified, guaranteed to keep the length (so offsets stay valid)."""
     converted = _T2S.convert(text)
-    if len(converted) == len(text):
-        return converted
-    return "".join(c if len(c2 := _T2S.convert(c)) != 1 else c2 for c in text)
+    if len(converted) != len(text):
+        converted = "".join(c if len(c2 := _T2S.convert(c)) != 1 else c2 for c in text)
+    if "著" in converted:
+        for wrong, right in _SPOKEN_FIXES:
+            converted = converted.replace(wrong, right)
+    return converted
 
 
 def normalize(text: str) -> str:

@@ -36,3 +36,7 @@ def test_fuzzy_pinyin_merges_confusable_sounds():
 def test_empty_and_punctuation_only_text():
     assert analyze("").compact == ""
     assert analyze("。。，？").clauses == []
+
+
+def test_spoken_zhe_is_simplified():
+    assert normalize("別著急，等著") == "别着急,等着"
