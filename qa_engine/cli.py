@@ -427,7 +427,6 @@ def serve(
     compute_type: Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")] = "auto",
     threads: Annotated[int, typer.Option(help="CPU threads for speech-to-text (0: all).")] = 0,
     beam_size: Annotated[int, typer.Option(min=1, help="Whisper beam size.")] = 5,
-    lanes: Annotated[int, typer.Option(min=1, help="Transcription jobs run at once (one model, shared).")] = 1,
     max_audio_calls: Annotated[int | None, typer.Option(min=0, help="Fixed limit on live audio calls (default: computed from the measured transcription load).")] = None,
     max_lag: Annotated[float, typer.Option(help="Refuse new audio calls while transcription is this many seconds behind.")] = 2.0,
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
@@ -449,7 +448,6 @@ def serve(
             out_dir=out,
             cache_dir=cache_dir,
             stt=STTOptions(model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size),
-            stt_lanes=lanes,
             capacity=CapacityPolicy(max_audio_calls=max_audio_calls, max_lag_s=max_lag),
             preload_model=preload,
         )

@@ -1,0 +1,61 @@
+"""One call checked as it happens: utterances in, findings out the moment they are decided.
+
+A thin layer over the engine's `Session`, the same rule path as batch scoring, so a call
+streamed live and the same call scored from its transcript get the same findings. It also
+keeps the transcript heard so far, so a call cut off mid-way can still be saved.
+"""
+
+from __future__ import annotations
+
+from qa_engine.engine import Engine
+from qa_engine.models import CallReport, CallTranscript, Finding, Speaker, Utterance
+
+
+class LiveCall:
+    """A call in progress. Feed utterances in the order they finish."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        call_id: str,
+        agent_id: str | None = None,
+        *,
+        roles: tuple[Speaker, ...] = ("agent", "customer"),
+        source: str = "live",
+        stt: dict | None = None,
+    ) -> None:
+        roles_known = "unknown" not in roles and len(roles) > 1
+        self.session = engine.session(call_id, agent_id, roles_known, source, stt)
+        self.utterances: list[Utterance] = []
+
+    @property
+    def call_id(self) -> str:
+        return self.session.call.call_id
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
+
+    def add(self, utterance: Utterance) -> list[Finding]:
+        """Score one finished utterance; return the findings it settles."""
+        findings = self.session.feed(utterance)
+        self.utterances.append(utterance)
+        return findings
+
+    def report(self) -> CallReport:
+        """The report so far (call-level rules not yet decided)."""
+        return self.session.report()
+
+    def close(self) -> CallReport:
+        """The call has ended: decide call-level rules and score it."""
+        return self.session.close()
+
+    def transcript(self) -> CallTranscript:
+        call = self.session.call
+        return CallTranscript(
+            call_id=call.call_id,
+            agent_id=call.agent_id,
+            utterances=list(self.utterances),
+            source=self.session.source,
+            stt=self.session.stt,
+        )
