@@ -27,7 +27,10 @@ class ServerConfig(BaseModel):
     stt_lanes: int = Field(
         1, ge=1, description="Transcription jobs run at once; above 1 only helps with a model loaded with as many workers"
     )
-    endpoint: EndpointConfig | None = Field(None, description="None: derived from stt.vad")
+    endpoint: EndpointConfig = Field(
+        default_factory=EndpointConfig,
+        description="Live turn endpointing: 0.5 s of silence ends a turn (batch VAD waits 1 s: live wants speed)",
+    )
     capacity: CapacityPolicy = Field(default_factory=CapacityPolicy)
     preload_model: bool = Field(True, description="Load the Whisper model at start-up, not on the first audio call")
     max_transcript_calls: int = Field(1000, ge=1)
@@ -39,4 +42,4 @@ class ServerConfig(BaseModel):
     idle_timeout_s: float = Field(300.0, gt=0, description="A call silent this long is treated as disconnected")
 
     def endpoint_config(self) -> EndpointConfig:
-        return self.endpoint or EndpointConfig.from_vad(self.stt.vad)
+        return self.endpoint
