@@ -283,7 +283,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for speech-to-text")
     parser.add_argument("--frame-ms", type=int, default=50)
     parser.add_argument("--ramp", type=float, default=4.0, help="seconds between new audio calls (capacity)")
-    parser.add_argument("--max-calls", type=int, default=6, help="capacity: stop starting calls after this many")
+    parser.add_argument("--max-calls", type=int, default=12, help="capacity: stop starting calls after this many")
     parser.add_argument("--no-overload", action="store_true", help="capacity: skip the run without admission control")
     args = parser.parse_args()
     random.seed(1)
