@@ -20,6 +20,9 @@ from qa_engine.stt.model_store import OFFLINE_MODEL_SHA256, default_cache_root
 from qa_engine.stt.options import STTOptions
 from qa_engine.stt.transcriber import Transcriber, file_sha256
 
+NOT_IN_KEY = {"cpu_threads", "turn_window_seconds"}
+"""Options that change speed or only the live path, never a recording's transcript."""
+
 CACHE_FORMAT = 1
 """Bump when the transcription pipeline changes its output for the same options."""
 
@@ -34,7 +37,7 @@ def options_hash(options: STTOptions) -> str:
 
     payload = {
         "format": CACHE_FORMAT,
-        "options": options.model_dump(mode="json"),
+        "options": options.model_dump(mode="json", exclude=NOT_IN_KEY),
         "faster_whisper": faster_whisper.__version__,
         "bundled_model": OFFLINE_MODEL_SHA256 if options.model == "default" else None,
     }

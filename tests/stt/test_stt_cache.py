@@ -81,3 +81,11 @@ def test_unreadable_entry_is_replaced(tmp_path, fake_model, fake_vad):
     again = transcribe_cached(path, cache_dir=cache, transcriber=transcriber)
     assert again == good
     assert entry.read_text().startswith("{\n")
+
+
+def test_speed_options_do_not_change_the_cache_key():
+    from qa_engine.stt import STTOptions
+    from qa_engine.stt.cache import options_hash
+
+    assert options_hash(STTOptions(cpu_threads=2)) == options_hash(STTOptions(cpu_threads=8))
+    assert options_hash(STTOptions(beam_size=1)) != options_hash(STTOptions(beam_size=5))
