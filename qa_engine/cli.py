@@ -44,6 +44,17 @@ class OutputFormat(StrEnum):
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", "-r", help="Rule file (default: the bundled standard rule set).")
 ]
+# Speech-to-text options shared by `score` and `transcribe`.
+ModelOption = Annotated[
+    str, typer.Option(help="Whisper model: 'default' (bundled, offline), a size name, or a CTranslate2 folder.")
+]
+DeviceOption = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+ComputeTypeOption = Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")]
+ChannelsOption = Annotated[str, typer.Option(help="Roles of the left,right channels of stereo audio.")]
+ThreadsOption = Annotated[int, typer.Option(help="CPU threads per process for speech-to-text (0: all).")]
+CacheDirOption = Annotated[
+    Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")
+]
 
 
 def _load_rules_or_exit(path: Path | None) -> RuleSet:
@@ -78,12 +89,12 @@ def score(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="One JSON per call, one JSONL, or a CSV table.")] = OutputFormat.json,
     resume: Annotated[bool, typer.Option(help="Skip calls already scored in --out.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    model: Annotated[str, typer.Option(help="Whisper model: 'default' (bundled, offline), a size name, or a CTranslate2 folder.")] = "default",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    compute_type: Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")] = "auto",
-    channels: Annotated[str, typer.Option(help="Roles of the left,right channels of stereo audio.")] = "agent,customer",
-    threads: Annotated[int, typer.Option(help="CPU threads per worker for speech-to-text (0: all).")] = 0,
-    cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")] = None,
+    model: ModelOption = "default",
+    device: DeviceOption = "auto",
+    compute_type: ComputeTypeOption = "auto",
+    channels: ChannelsOption = "agent,customer",
+    threads: ThreadsOption = 0,
+    cache_dir: CacheDirOption = None,
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
 ) -> None:
@@ -181,12 +192,12 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
 def transcribe(
     paths: Annotated[list[Path], typer.Argument(help="Audio files or folders.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for transcript JSON files.")] = Path("qa-transcripts"),
-    model: Annotated[str, typer.Option(help="Whisper model: 'default' (bundled, offline), a size name, or a CTranslate2 folder.")] = "default",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    compute_type: Annotated[str, typer.Option(help="auto (int8 on CPU, float16 on GPU) or a CTranslate2 type.")] = "auto",
-    channels: Annotated[str, typer.Option(help="Roles of the left,right channels of stereo audio.")] = "agent,customer",
-    threads: Annotated[int, typer.Option(help="CPU threads for speech-to-text (0: all).")] = 0,
-    cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")] = None,
+    model: ModelOption = "default",
+    device: DeviceOption = "auto",
+    compute_type: ComputeTypeOption = "auto",
+    channels: ChannelsOption = "agent,customer",
+    threads: ThreadsOption = 0,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
     from .fsutil import safe_name, write_atomic

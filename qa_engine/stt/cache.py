@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from qa_engine.fsutil import write_atomic
 from qa_engine.models import CallTranscript
 from qa_engine.stt.model_store import OFFLINE_MODEL_SHA256, default_cache_root
 from qa_engine.stt.options import STTOptions
@@ -23,7 +23,7 @@ from qa_engine.stt.transcriber import Transcriber, file_sha256
 NOT_IN_KEY = {"cpu_threads", "turn_window_seconds"}
 """Options that change speed or only the live path, never a recording's transcript."""
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the transcription pipeline changes its output for the same options."""
 
 
@@ -84,19 +84,5 @@ def transcribe_cached(
     transcript = transcriber.transcribe(
         path, call_id=call_id, agent_id=agent_id, audio_sha256=audio_sha
     )
-    _write_atomic(target, transcript.model_dump_json(indent=1))
+    write_atomic(target, transcript.model_dump_json(indent=1))
     return transcript
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,23 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-import opencc
+from qa_engine.text import to_simplified
+
+__all__ = ["match_key", "tidy", "to_simplified"]
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional to simplified Chinese (OpenCC 't2s'); other text passes unchanged."""
-    return _t2s().convert(text)
 
 
 def tidy(text: str) -> str:
