@@ -4,9 +4,9 @@ faster-whisper pads every input to a 30 s window before the encoder, so a 3 s tu
 as much as 30 s of audio. A live turn is already cut by the endpointer and needs no word
 timings, so here the log-mel features are padded only to `min_window` seconds (or the
 turn plus `pad` seconds) and decoded once without timestamps. Measured on the sample
-calls' 90 turns (bench/turn_window.py): 10 s windows gave 8.4% CER against 7.5%
-for full windows, 2.8x faster; 2 s of padding alone gave 14.9% (short windows invite
-hallucinated repeats on very short turns).
+calls' 75 turns (bench/turn_window.py, 2 idle cores): 10 s windows gave 8.2% CER against
+7.4% for full windows, in 501 against 893 ms a turn (1.8x faster); 2 s of padding alone
+gave 14.7% (short windows invite hallucinated repeats on very short turns).
 """
 
 from __future__ import annotations
