@@ -3,8 +3,9 @@
 Prints, with p50/p95:
 
 1. audio mode: one sample call replayed in real time as 8 kHz stereo frames; latency from
-   the end of the offending speech (the reference transcript's end time of the utterance)
-   to the `finding` event, and to each `transcript` event. Compared in the same run with
+   the end of the speech that settled a finding (the reference transcript's end time of the
+   utterance that decided it: the offending turn itself, or for a missing apology the turn
+   that closed the window) to the `finding` event, and to each `transcript` event. Compared in the same run with
    the simplest alternative: upload the finished recording and score it at the end
    (latency = rest of the call + batch transcription), and decomposed by the endpointing
    delay alone (stream time, no speech-to-text).
@@ -120,11 +121,22 @@ def matching_turn(ref: CallTranscript, speaker: str | None, start: float, end: f
 
 
 def speech_latencies(result: ReplayResult, ref: CallTranscript, kind: str) -> list[float]:
-    """Arrival of each `kind` event minus the reference end of the speech it is about."""
+    """Arrival of each `kind` event minus the reference end of the speech that settled it.
+
+    A transcript event is about its own turn. A finding is measured from the turn whose
+    arrival decided it (`decided_at`): for a phrase that is the turn it was said in; for a
+    missing apology it is the turn that closed the window, since no engine can know
+    earlier that the apology will not come. Call-level findings (decided at the end) are left out.
+    """
+    heard = {m.message["index"]: m.message for m in result.of_type("transcript")}
     out = []
     for item in result.of_type(kind):
         m = item.message
-        if m.get("start") is None or (kind == "finding" and m.get("decided_at") is None):
+        if kind == "finding":
+            if m.get("decided_at") is None or m["decided_at"] not in heard:
+                continue
+            m = heard[m["decided_at"]]
+        if m.get("start") is None:
             continue
         turn = matching_turn(ref, m.get("speaker"), m["start"], m["end"])
         if turn is not None:
