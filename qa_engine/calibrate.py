@@ -128,7 +128,7 @@ def _with_threshold(rules: RuleSet, rule_id: str, threshold: float) -> RuleSet:
             spec = check.spec.model_copy(update={"fuzzy_threshold": threshold})
             check = KINDS[spec.kind](spec, rules.nlp)
         checks.append(check)
-    return RuleSet(rules.model, rules.path, rules.sha256, rules.text, checks, rules.nlp, rules.locations)
+    return rules.with_checks(checks)
 
 
 def calibrate(rules: RuleSet, calls: list[CallTranscript], labels: set[Label], tune: bool = True) -> Calibration:

@@ -78,7 +78,12 @@ class Session:
         rules = self.engine.rules
         ordered = sorted(
             self.findings,
-            key=lambda f: (f.start is None, f.start or 0.0, f.utterance_index or -1, f.rule_id),
+            key=lambda f: (
+                f.start is None,
+                f.start or 0.0,
+                -1 if f.utterance_index is None else f.utterance_index,
+                f.rule_id,
+            ),
         )
         return CallReport(
             call_id=self.call.call_id,

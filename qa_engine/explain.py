@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .engine import Engine
-from .examples import example_transcript, rule_subset
+from .examples import example_speaker, example_transcript, rule_subset
 from .matching import PhraseSet
 from .models import Finding
 from .rulefile import RuleSet
@@ -44,18 +44,6 @@ class Explanation:
         return bool(self.findings)
 
 
-def _phrase_lists(spec) -> list[tuple[list[str], float]]:
-    threshold = getattr(spec, "fuzzy_threshold", 90.0)
-    lists = []
-    for name in ("phrases", "together_with", "hold_phrases", "thank_phrases"):
-        values = getattr(spec, name, None)
-        if values:
-            lists.append((list(values), threshold))
-    if spec.kind == "sequence":
-        lists.append((spec.trigger.all_phrases() + spec.expect.all_phrases(), 90.0))
-    return lists
-
-
 def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
     """Run rule `rule_id` alone on `text` said by the rule's speaker, and show the workings.
 
@@ -66,8 +54,7 @@ def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
         known = ", ".join(c.spec.id for c in rules.checks)
         raise KeyError(f"no enabled rule '{rule_id}' in {rules.path}; rules: {known}")
     spec = check.spec
-    speaker = getattr(spec, "speaker", "agent")
-    speaker = speaker if speaker in ("agent", "customer") else "agent"
+    speaker = example_speaker(spec)
     lines = [line for line in text.splitlines() if line.strip()] or [text]
     dialogue = lines[0] if len(lines) == 1 else lines
     transcript = example_transcript(dialogue, speaker, "explain")
@@ -86,8 +73,9 @@ def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
         clauses=[analysis.compact[s:e] for s, e in analysis.clauses],
         tokens=[t.text for t in doc],
     )
-    for phrases, threshold in _phrase_lists(spec):
-        matcher = PhraseSet(phrases, fuzzy_threshold=threshold)
+    phrases = list(dict.fromkeys(spec.phrases_used()))
+    if phrases:
+        matcher = PhraseSet(phrases, fuzzy_threshold=getattr(spec, "fuzzy_threshold", 90.0))
         modes = {hit.phrase: hit.mode for hit in matcher.find(analysis)}
         for phrase, score in matcher.best_scores(analysis):
             explanation.phrases.append(PhraseScore(phrase, score, modes.get(phrase)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,10 @@ class RuleSet:
 
     def rule(self, rule_id: str):
         return next(c.spec for c in self.checks if c.spec.id == rule_id)
+
+    def with_checks(self, checks: list[Check]) -> RuleSet:
+        """The same rule file with other compiled checks (a subset, or one rule re-tuned)."""
+        return replace(self, checks=checks)
 
 
 Location = tuple[int, int]

@@ -8,6 +8,7 @@ which keeps an offset map so every match can point back at the original characte
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -127,8 +128,6 @@ class AnalyzedText:
     def char_at_pinyin_pos(self, pos: int) -> int:
         """Compact index of the syllable starting at `pos` in `pinyin_text`."""
         assert self._pinyin_starts is not None
-        from bisect import bisect_left
-
         return bisect_left(self._pinyin_starts, pos)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
