@@ -79,7 +79,7 @@ class NaiveBaseline:
     """Exact substring search of every phrase of every `phrases` rule; nothing else."""
 
     def __init__(self, rules) -> None:
-        self.phrases = [(c.spec.id, p) for c in rules.checks if c.spec.kind == "phrases" for p in c.spec.phrases]
+        self.phrases = [(c.spec.id, p) for c in rules.checks if c.spec.forbids_phrases for p in c.spec.phrases_used()]
 
     def feed(self, utterance: Utterance) -> list[tuple[str, str]]:
         text = to_simplified(utterance.text)

@@ -3,8 +3,9 @@
 Labels are a CSV with columns `call_id`, `utterance_index` (blank: anywhere in the call)
 and `category`, one row per violation a reviewer found. A finding is correct when a
 label of its category names its utterance, or names its call with a blank index; a
-label is found when such a finding exists. For each `phrases` rule with fuzzy matching,
-the threshold that maximises its category's F1 on the corpus is searched.
+label is found when such a finding exists. For each threshold a rule kind declares
+tunable (a `phrases` rule's fuzzy threshold), the value that maximises its category's F1
+on the corpus is searched.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import Engine
-from .kinds import KINDS
 from .models import CallTranscript, Finding
 from .rulefile import RuleSet
 
@@ -77,6 +77,7 @@ class ThresholdAdvice:
     best: float
     current_f1: float | None
     best_f1: float | None
+    field: str = "fuzzy_threshold"
 
 
 @dataclass
@@ -121,12 +122,12 @@ def _describe(call_id: str, finding: Finding) -> str:
     return f"{call_id} {where} {finding.category} {finding.rule_id} {words}"
 
 
-def _with_threshold(rules: RuleSet, rule_id: str, threshold: float) -> RuleSet:
+def _with_threshold(rules: RuleSet, rule_id: str, name: str, threshold: float) -> RuleSet:
     checks = []
     for check in rules.checks:
         if check.spec.id == rule_id:
-            spec = check.spec.model_copy(update={"fuzzy_threshold": threshold})
-            check = KINDS[spec.kind](spec, rules.nlp)
+            spec = check.spec.model_copy(update={name: threshold})
+            check = type(check)(spec, rules.nlp)
         checks.append(check)
     return rules.with_checks(checks)
 
@@ -162,26 +163,26 @@ def calibrate(rules: RuleSet, calls: list[CallTranscript], labels: set[Label], t
         if not _is_found((call_id, index, category), predicted)
     ]
     if tune:
-        result.thresholds = [_tune(rules, check.spec, calls, labels) for check in rules.checks if _is_fuzzy(check.spec)]
+        result.thresholds = [
+            _tune(rules, check.spec, name, value, calls, labels)
+            for check in rules.checks
+            for name, value in check.spec.tunable_thresholds().items()
+        ]
     return result
 
 
-def _is_fuzzy(spec) -> bool:
-    return spec.kind == "phrases" and "fuzzy" in spec.match
-
-
-def _tune(rules: RuleSet, spec, calls: list[CallTranscript], labels: set[Label]) -> ThresholdAdvice:
-    """The fuzzy threshold with the best F1 for the rule's category (ties: nearest the current one)."""
+def _tune(rules: RuleSet, spec, name: str, value: float, calls: list[CallTranscript], labels: set[Label]) -> ThresholdAdvice:
+    """The threshold with the best F1 for the rule's category (ties: nearest the current one)."""
     category_labels = {label for label in labels if label[2] == spec.category}
     results = []
     for threshold in THRESHOLDS:
-        predicted = [(c, f) for c, f in _predict(_with_threshold(rules, spec.id, threshold), calls) if f.category == spec.category]
+        predicted = [(c, f) for c, f in _predict(_with_threshold(rules, spec.id, name, threshold), calls) if f.category == spec.category]
         results.append((threshold, _score(spec.id, predicted, category_labels).f1))
-    current = next((f1 for t, f1 in results if t == spec.fuzzy_threshold), None)
+    current = next((f1 for t, f1 in results if t == value), None)
     if current is None:
         predicted = [(c, f) for c, f in _predict(rules, calls) if f.category == spec.category]
         current = _score(spec.id, predicted, category_labels).f1
     best_threshold, best_f1 = max(
-        results, key=lambda item: ((item[1] or 0.0), -abs(item[0] - spec.fuzzy_threshold))
+        results, key=lambda item: ((item[1] or 0.0), -abs(item[0] - value))
     )
-    return ThresholdAdvice(spec.id, spec.fuzzy_threshold, best_threshold, current, best_f1)
+    return ThresholdAdvice(spec.id, value, best_threshold, current, best_f1, name)

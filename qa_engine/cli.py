@@ -415,9 +415,9 @@ def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of rule files (for editor completion and validation)."""
-    from .rulefile import RuleFileModel
+    from .rulefile import rule_file_model
 
-    sys.stdout.write(json.dumps(RuleFileModel.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(rule_file_model().model_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command()

@@ -59,17 +59,9 @@ class ExampleResult:
         return self.fired == (self.expected == "hit")
 
 
-def example_speaker(spec: RuleSpec) -> str:
-    """Who says a one-line example: the rule's speaker, or the agent when it has none."""
-    speaker = getattr(spec, "speaker", "agent")
-    return speaker if speaker in ("agent", "customer") else "agent"
-
-
 def rule_subset(rules: RuleSet, spec: RuleSpec) -> RuleSet:
-    """The rule alone, plus the rules a sequence refers to."""
-    wanted = {spec.id}
-    if spec.kind == "sequence":
-        wanted |= set(spec.trigger.referenced_rules()) | set(spec.expect.referenced_rules())
+    """The rule alone, plus the rules it refers to."""
+    wanted = {spec.id} | {ref for refs in spec.rule_references().values() for ref in refs}
     checks = [c for c in rules.checks if c.spec.id in wanted]
     return rules.with_checks(checks)
 
@@ -82,7 +74,7 @@ def run_examples(rules: RuleSet, rule_ids: list[str] | None = None) -> list[Exam
         if rule_ids is not None and spec.id not in rule_ids:
             continue
         engine = Engine(rule_subset(rules, spec))
-        speaker = example_speaker(spec)
+        speaker = spec.example_speaker()
         for expected in ("hit", "miss"):
             for example in getattr(spec.examples, expected):
                 report = engine.score(example_transcript(example, speaker, f"{spec.id}:{expected}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .engine import Engine
-from .examples import example_speaker, example_transcript, rule_subset
+from .examples import example_transcript, rule_subset
 from .matching import PhraseSet
 from .models import Finding
 from .rulefile import RuleSet
@@ -54,7 +54,7 @@ def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
         known = ", ".join(c.spec.id for c in rules.checks)
         raise KeyError(f"no enabled rule '{rule_id}' in {rules.path}; rules: {known}")
     spec = check.spec
-    speaker = example_speaker(spec)
+    speaker = spec.example_speaker()
     lines = [line for line in text.splitlines() if line.strip()] or [text]
     dialogue = lines[0] if len(lines) == 1 else lines
     transcript = example_transcript(dialogue, speaker, "explain")
@@ -75,7 +75,7 @@ def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
     )
     phrases = list(dict.fromkeys(spec.phrases_used()))
     if phrases:
-        matcher = PhraseSet(phrases, fuzzy_threshold=getattr(spec, "fuzzy_threshold", 90.0))
+        matcher = PhraseSet(phrases, fuzzy_threshold=spec.phrase_threshold())
         modes = {hit.phrase: hit.mode for hit in matcher.find(analysis)}
         for phrase, score in matcher.best_scores(analysis):
             explanation.phrases.append(PhraseScore(phrase, score, modes.get(phrase)))

@@ -7,15 +7,8 @@ references to missing rules).
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from rapidfuzz import fuzz
-
-from .kinds.regex import compile_re2
 from .rulefile import Problem, RuleSet, locate
 from .text import compact_form
-
-LOW_FUZZY_THRESHOLD = 80.0
 
 # Ordinary, polite customer-service sentences: no forbidden phrase should fuzzy-match these.
 COMMON_SENTENCES = [
@@ -45,7 +38,6 @@ def lint(rules: RuleSet) -> list[Problem]:
     warnings: list[Problem] = []
     seen_phrase: dict[str, str] = {}
     enabled = {rule.id for rule in model.rules if rule.enabled}
-    by_kind_phrases = defaultdict(list)
     for index, rule in enumerate(model.rules):
         base = ("rules", index)
         if rule.category not in model.categories:
@@ -57,16 +49,14 @@ def lint(rules: RuleSet) -> list[Problem]:
             warnings.append(
                 _warning(rules, base + ("id",), rule.id, "rule has no examples", "add examples: {hit: [...], miss: [...]} so `qa rules test` checks it")
             )
-        phrase_fields = [f for f in ("phrases", "together_with", "hold_phrases", "thank_phrases") if hasattr(rule, f)]
-        for field in phrase_fields:
+        for field in rule.phrase_fields:
             for position, phrase in enumerate(getattr(rule, field)):
                 compact = compact_form(phrase)
                 where = base + (field, position)
                 if not compact:
                     warnings.append(_warning(rules, where, rule.id, f"phrase {phrase!r} normalises to nothing", "it can never match; remove it"))
                     continue
-                if rule.kind == "phrases":
-                    by_kind_phrases[rule.id].append((phrase, compact, where))
+                if rule.forbids_phrases:
                     other = seen_phrase.get(compact)
                     if other and other != rule.id:
                         warnings.append(
@@ -74,46 +64,12 @@ def lint(rules: RuleSet) -> list[Problem]:
                                      "one utterance will be charged twice; keep it in one rule")
                         )
                     seen_phrase.setdefault(compact, rule.id)
-        if rule.kind == "phrases" and "fuzzy" in rule.match:
-            warnings.extend(_fuzzy_warnings(rules, index, rule, by_kind_phrases[rule.id]))
-        if rule.kind == "regex":
-            pattern = compile_re2(rule.pattern, "pattern")
-            if pattern.search("") is not None:
-                warnings.append(_warning(rules, base + ("pattern",), rule.id, "pattern matches the empty string", "it is skipped on every utterance"))
-        if rule.kind == "opener":
-            openers = [compact_form(o) for o in rule.openers]
-            for position, allowed in enumerate(rule.allow):
-                if not any(compact_form(allowed).startswith(o) for o in openers if o):
+        for warning in rule.lint(COMMON_SENTENCES):
+            warnings.append(_warning(rules, base + warning.loc, rule.id, warning.message, warning.hint))
+        for side, refs in rule.rule_references().items():
+            for ref in refs:
+                if ref not in enabled:
                     warnings.append(
-                        _warning(rules, base + ("allow", position), rule.id, f"allow entry {allowed!r} starts with none of the openers",
-                                 "it has no effect")
+                        _warning(rules, base + (side,), rule.id, f"{side} refers to disabled rule '{ref}'", "the condition can never hold")
                     )
-        if rule.kind == "sequence":
-            for side in ("trigger", "expect"):
-                for ref in getattr(rule, side).referenced_rules():
-                    if ref not in enabled:
-                        warnings.append(
-                            _warning(rules, base + (side,), rule.id, f"{side} refers to disabled rule '{ref}'", "the condition can never hold")
-                        )
-    return warnings
-
-
-def _fuzzy_warnings(rules: RuleSet, index: int, rule, phrases) -> list[Problem]:
-    warnings = []
-    where = ("rules", index, "fuzzy_threshold")
-    if rule.fuzzy_threshold < LOW_FUZZY_THRESHOLD:
-        warnings.append(
-            _warning(rules, where, rule.id, f"fuzzy_threshold {rule.fuzzy_threshold:g} is low",
-                     f"below {LOW_FUZZY_THRESHOLD:g} short phrases match unrelated words; 90 is the default")
-        )
-    for phrase, compact, phrase_where in phrases:
-        for sentence in COMMON_SENTENCES:
-            score = 100.0 if compact in sentence else fuzz.partial_ratio(compact, sentence)
-            if score >= rule.fuzzy_threshold and len(compact) >= 2:
-                warnings.append(
-                    _warning(rules, phrase_where, rule.id,
-                             f"phrase {phrase!r} fuzzy-matches the ordinary sentence {sentence!r} (score {score:.0f})",
-                             "raise fuzzy_threshold, use match: [exact, pinyin], or make the phrase more specific")
-                )
-                break
     return warnings

@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Speaker = Literal["agent", "customer", "unknown"]
 """`unknown` is what mono speech-to-text produces: the roles cannot be told apart."""
 
-MatchMode = Literal[
-    "exact", "pinyin", "fuzzy", "regex", "tokens", "opener", "missing", "timing", "sequence"
-]
+MatchMode = str
+"""How a finding matched: one of the modes the rule kinds declare (`kinds.match_mode_labels()`)."""
 
 
 class Utterance(BaseModel):

@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from .kinds import KINDS, Check, rule_union
-from .kinds.regex import RegexCompileError
-from .kinds.tokens import TokenPatternError
+from .kinds import KINDS, Check, SpecError, rule_union
 from .nlp import NlpResources
-
-RuleUnion = rule_union()
 
 
 class Scorecard(BaseModel):
@@ -33,8 +29,8 @@ class Scorecard(BaseModel):
     pass_mark: float = Field(default=80.0, ge=0)
 
 
-class RuleFileModel(BaseModel):
-    """The whole rule file."""
+class RuleFileBase(BaseModel):
+    """The whole rule file but its rules (whose union depends on the kinds registered)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -43,7 +39,25 @@ class RuleFileModel(BaseModel):
     description: str | None = None
     scorecard: Scorecard = Field(default_factory=Scorecard)
     categories: dict[str, str] = Field(default_factory=dict, description="Category id -> label shown in reports")
-    rules: list[RuleUnion] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+_MODELS: dict[tuple[type, ...], type[RuleFileBase]] = {}
+
+
+def rule_file_model() -> type[RuleFileBase]:
+    """The whole rule file, its `rules` a discriminated union of every registered kind's spec."""
+    key = tuple(KINDS.values())
+    if key not in _MODELS:
+        _MODELS[key] = create_model(
+            "RuleFileModel",
+            __base__=RuleFileBase,
+            __doc__="The whole rule file.",
+            rules=(list[rule_union()], Field(min_length=1)),  # type: ignore[valid-type]
+        )
+    return _MODELS[key]
+
+
+RuleFileModel = rule_file_model()
 
 
 @dataclass
@@ -161,7 +175,7 @@ def _valid_keys(data: Any, loc: tuple) -> list[str] | None:
         if kind in KINDS:
             return sorted(KINDS[kind].spec_class.model_fields)
     if len(loc) == 1:
-        return sorted(RuleFileModel.model_fields)
+        return sorted(rule_file_model().model_fields)
     return None
 
 
@@ -250,7 +264,7 @@ def parse_rule_file(text: str, path: str = "<rules>") -> tuple[RuleFileModel, di
         for p, mark in dupes
     ]
     try:
-        model = RuleFileModel.model_validate(data)
+        model = rule_file_model().model_validate(data)
     except ValidationError as error:
         problems.extend(_validation_problems(path, data, error, locations))
         raise RuleFileError(problems) from None
@@ -269,18 +283,17 @@ def _semantic_problems(model: RuleFileModel, path: str, locations) -> list[Probl
                 Problem(path, f"rule id '{rule.id}' is used twice", line, column, rule.id, "rule ids must be unique")
             )
         seen[rule.id] = index
-    kinds = {rule.id: rule.kind for rule in model.rules}
+    by_id = {rule.id: rule for rule in model.rules}
     for index, rule in enumerate(model.rules):
-        if rule.kind != "sequence":
-            continue
-        for side in ("trigger", "expect"):
-            for ref in getattr(rule, side).referenced_rules():
-                if ref not in kinds:
+        for side, refs in rule.rule_references().items():
+            for ref in refs:
+                if ref not in by_id:
                     message, hint = f"{side} refers to rule '{ref}', which does not exist", None
-                    close = difflib.get_close_matches(ref, list(kinds), n=1)
+                    close = difflib.get_close_matches(ref, list(by_id), n=1)
                     hint = f"did you mean '{close[0]}'?" if close else "check the rule id"
-                elif kinds[ref] == "sequence":
-                    message, hint = f"{side} refers to sequence rule '{ref}'", "refer to non-sequence rules only"
+                elif by_id[ref].reads_other_rules:
+                    kind = by_id[ref].kind
+                    message, hint = f"{side} refers to {kind} rule '{ref}'", f"refer to non-{kind} rules only"
                 else:
                     continue
                 line, column = locate(locations, ("rules", index, side)) or (None, None)
@@ -296,16 +309,13 @@ def _compile(model: RuleFileModel, path: str, locations, nlp: NlpResources) -> l
             continue
         try:
             checks.append(KINDS[rule.kind](rule, nlp))
-        except RegexCompileError as error:
-            line, column = locate(locations, ("rules", index, error.field)) or (None, None)
-            problems.append(Problem(path, str(error), line, column, rule.id))
-        except TokenPatternError as error:
-            line, column = locate(locations, ("rules", index, "patterns", error.index)) or (None, None)
+        except SpecError as error:
+            line, column = locate(locations, ("rules", index, *error.loc)) or (None, None)
             problems.append(Problem(path, str(error), line, column, rule.id))
     if problems:
         raise RuleFileError(problems)
-    # Sequences read other rules' hits on the same utterance, so they run last.
-    return [c for c in checks if c.spec.kind != "sequence"] + [c for c in checks if c.spec.kind == "sequence"]
+    # Rules that read other rules' hits on the same utterance (sequences) run last.
+    return [c for c in checks if not c.spec.reads_other_rules] + [c for c in checks if c.spec.reads_other_rules]
 
 
 def load_rules_text(text: str, path: str = "<rules>") -> RuleSet:

@@ -15,3 +15,15 @@ def one_rule(yaml_rule: str) -> Engine:
 def findings(engine: Engine, dialogue, speaker: str = "agent"):
     """Findings of `engine` on a dialogue in the examples' notation ("A: …", "0-3 C: …")."""
     return engine.score(example_transcript(dialogue, speaker)).findings
+
+
+def evidence(engine: Engine, dialogue, speaker: str = "agent") -> list[str]:
+    """The evidence text of each finding (the whole utterance's words, or '' for a call-level one)."""
+    return [f.evidence.text if f.evidence else "" for f in findings(engine, dialogue, speaker)]
+
+
+def run_table(rule: str, cases) -> None:
+    """A fixture table (as presidio's and ruff's): each (dialogue, expected evidence) row must hold."""
+    engine = one_rule(rule)
+    for dialogue, expected in cases:
+        assert evidence(engine, dialogue) == expected, dialogue

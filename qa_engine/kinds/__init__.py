@@ -1,30 +1,54 @@
 """Rule kinds, one module each, all the same shape: a pydantic spec and a check.
 
-Importing this package registers every kind; `rule_union()` is the discriminated
-union the rule file is validated against.
+Adding a kind is adding one module here: every module of this package (but `base` and
+`registry`) is imported by `discover()`, and its `@register`ed check becomes a kind.
+`rule_union()` is the discriminated union the rule file is validated against.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import sys
 from typing import Annotated, Union
 
 from pydantic import Field
 
-from . import (  # noqa: F401  (each import registers its kind)
-    interruption,
-    opener,
-    phrases,
-    regex,
-    required,
-    sequence,
-    silence,
-    speech_rate,
-    tokens,
-)
-from .base import CallState, Check, RuleSpec
-from .registry import KINDS
+from .base import CallState, Check, RuleSpec, RuleWarning, SpeakerSpec, SpecError
+from .registry import KINDS, match_mode_labels, register
 
-__all__ = ["KINDS", "CallState", "Check", "RuleSpec", "kind_doc", "rule_union"]
+__all__ = [
+    "KINDS",
+    "CallState",
+    "Check",
+    "RuleSpec",
+    "RuleWarning",
+    "SpeakerSpec",
+    "SpecError",
+    "discover",
+    "kind_doc",
+    "kind_modules",
+    "match_mode_labels",
+    "register",
+    "rule_union",
+]
+
+_SHARED = frozenset({"base", "registry"})
+
+
+def kind_modules() -> list[str]:
+    """The full names of the modules in this package that define kinds."""
+    return [
+        f"{__name__}.{module.name}"
+        for module in pkgutil.iter_modules(__path__)
+        if module.name not in _SHARED and not module.name.startswith("_")
+    ]
+
+
+def discover() -> None:
+    """Import every kind module, so each registers its kind."""
+    for name in kind_modules():
+        importlib.import_module(name)
 
 
 def rule_union():
@@ -35,6 +59,7 @@ def rule_union():
 
 def kind_doc(kind: str) -> str:
     """The kind's documentation: its module docstring."""
-    import sys
-
     return sys.modules[KINDS[kind].__module__].__doc__ or ""
+
+
+discover()

@@ -2,13 +2,18 @@
 
 A check is compiled once per rule set and shared by every call (and every server
 session); whatever it must remember about one call lives in `CallState.states`.
+
+Everything that differs between kinds is a hook here, overridden in the kind's own
+module, so nothing outside `kinds/` names a kind: the phrases it uses, the rules it
+refers to, its lint warnings, its tunable thresholds, who it listens to, its match
+modes and their labels, and the `SpecError` it raises when a spec cannot compile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,8 +40,32 @@ class Examples(BaseModel):
     miss: list[Example] = Field(default_factory=list)
 
 
+Loc = tuple[str | int, ...]
+"""A place inside one rule, e.g. ("pattern",) or ("patterns", 2)."""
+
+
+class SpecError(ValueError):
+    """A spec that validated but cannot be compiled; `loc` says where in the rule.
+
+    The rule-file loader turns it into a located problem (file, line, column, rule id).
+    """
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+@dataclass
+class RuleWarning:
+    """A likely mistake in one rule (`qa rules check`), at `loc` inside the rule."""
+
+    loc: Loc
+    message: str
+    hint: str | None = None
+
+
 class RuleSpec(BaseModel):
-    """Fields every rule has, whatever its kind."""
+    """Fields every rule has, whatever its kind, and the hooks a kind may override."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,9 +81,75 @@ class RuleSpec(BaseModel):
     description: str | None = None
     examples: Examples = Field(default_factory=Examples)
 
+    phrase_fields: ClassVar[tuple[str, ...]] = ()
+    """Top-level fields holding phrase lists (linted; kept whole by the tokenizer)."""
+    forbids_phrases: ClassVar[bool] = False
+    """Each of its phrases costs points when said: the same phrase in two such rules charges twice."""
+    reads_other_rules: ClassVar[bool] = False
+    """It reads other rules' hits on the same utterance: it runs after them and may not be referred to."""
+
     def phrases_used(self) -> list[str]:
         """Phrases this rule looks for, so the tokenizer keeps them whole."""
+        return [phrase for name in self.phrase_fields for phrase in getattr(self, name)]
+
+    def rule_references(self) -> dict[str, list[str]]:
+        """The rule ids this rule refers to, by the field that names them."""
+        return {}
+
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        """Kind-specific likely mistakes; `ordinary_sentences` are polite lines nothing should match."""
         return []
+
+    def tunable_thresholds(self) -> dict[str, float]:
+        """Thresholds `qa calibrate` may search, by field name, with their current values."""
+        return {}
+
+    def phrase_threshold(self) -> float:
+        """The fuzzy score at which this rule's phrases match (`qa rules explain` shows scores against it)."""
+        return 90.0
+
+    def timeline_gap(self) -> float | None:
+        """Seconds of silence this rule judges as dead air, if it judges any (the HTML timeline draws them)."""
+        return None
+
+    def speaker_matches(self, utterance: Utterance) -> bool:
+        """Whether the rule listens to this utterance's speaker (every speaker unless a kind says otherwise)."""
+        return True
+
+    def restricts_speaker(self) -> bool:
+        """True when the rule listens to one role only, so it cannot run when roles are unknown."""
+        return False
+
+    def example_speaker(self) -> str:
+        """Who says a one-line example: the rule's speaker, or the agent when it has none."""
+        return "agent"
+
+
+class SpeakerSpec(RuleSpec):
+    """The speaker mixin: a rule that listens to one speaker (`speaker: agent|customer|any`)."""
+
+    speaker: SpeakerFilter = "agent"
+
+    def speaker_matches(self, utterance: Utterance) -> bool:
+        return self.speaker == "any" or utterance.speaker == self.speaker
+
+    def restricts_speaker(self) -> bool:
+        return self.speaker != "any"
+
+    def example_speaker(self) -> str:
+        return self.speaker if self.speaker in ("agent", "customer") else "agent"
+
+
+SpecT = TypeVar("SpecT", bound=RuleSpec)
+StateT = TypeVar("StateT")
+
+
+def spec_kind(spec_class: type[RuleSpec]) -> str:
+    """The kind a spec class declares once, in its `kind: Literal[...]` field."""
+    values = get_args(spec_class.model_fields["kind"].annotation)
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f"{spec_class.__name__}.kind must be Literal['<one kind>']")
+    return values[0]
 
 
 @dataclass
@@ -70,7 +165,7 @@ class CallState:
     states: dict[str, Any] = field(default_factory=dict)
     max_end: float = 0.0
 
-    def state(self, rule_id: str, factory):
+    def state(self, rule_id: str, factory: Callable[[], StateT]) -> StateT:
         """This rule's own memory for this call, created on first use."""
         if rule_id not in self.states:
             self.states[rule_id] = factory()
@@ -83,32 +178,46 @@ class CallState:
         return None
 
 
-class Check:
-    """One compiled rule. Subclasses set `spec_class` and override `feed` and/or `close`."""
+class Check(Generic[SpecT]):
+    """One compiled rule: `class PhrasesCheck(Check[PhrasesSpec])`, overriding `feed` and/or `close`.
+
+    The spec class and the kind's name are read from the generic parameter; `match_modes`
+    lists the `MatchInfo.mode`s the check produces with their Chinese labels.
+    """
 
     spec_class: ClassVar[type[RuleSpec]]
-    needs_roles: ClassVar[bool] = False
-    """True when the check cannot run without knowing who is agent and who is customer."""
+    kind: ClassVar[str]
+    match_modes: ClassVar[dict[str, str]] = {}
+    judges_both_roles: ClassVar[bool] = False
+    """True when the check compares the agent with the customer (so roles must be known)."""
 
-    def __init__(self, spec: RuleSpec, nlp: NlpResources) -> None:
-        self.spec = spec
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], RuleSpec):
+                cls.spec_class = args[0]
+                cls.kind = spec_kind(args[0])
+
+    def __init__(self, spec: SpecT, nlp: NlpResources) -> None:
+        self.spec: SpecT = spec
         self.nlp = nlp
 
     @property
     def requires_roles(self) -> bool:
-        return self.needs_roles or getattr(self.spec, "speaker", "any") != "any"
+        """The check cannot run on a call whose roles are unknown (mono audio)."""
+        return self.judges_both_roles or self.spec.restricts_speaker()
 
-    def feed(self, call: CallState, index: int) -> Iterable[Finding]:
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         """Findings that can be decided now that utterance `index` has arrived."""
-        return ()
+        return []
 
-    def close(self, call: CallState) -> Iterable[Finding]:
+    def close(self, call: CallState) -> list[Finding]:
         """Findings that need the whole call."""
-        return ()
+        return []
 
     def speaker_matches(self, utterance: Utterance) -> bool:
-        wanted = getattr(self.spec, "speaker", "any")
-        return wanted == "any" or utterance.speaker == wanted
+        return self.spec.speaker_matches(utterance)
 
     def finding(
         self,

@@ -28,9 +28,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..models import MatchInfo
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
 from ..text import compact_form
-from .base import Check, RuleSpec
+from .base import CallState, Check, SpeakerSpec
 from .registry import register
 
 RECENT_SECONDS = 120.0
@@ -39,7 +40,7 @@ RECENT_SECONDS = 120.0
 DEFAULT_BACKCHANNELS = ["嗯", "嗯嗯", "好", "好的", "对", "对对", "是", "是的", "哦", "啊", "行", "明白", "好好"]
 
 
-class InterruptionSpec(RuleSpec):
+class InterruptionSpec(SpeakerSpec):
     kind: Literal["interruption"]
     speaker: Literal["agent", "customer"] = Field(default="agent", description="Who interrupts")
     min_chars: int = Field(default=4, ge=1)
@@ -61,18 +62,17 @@ class _Recent:
                 side.popleft()
 
 
-@register("interruption")
-class InterruptionCheck(Check):
-    spec_class = InterruptionSpec
-    spec: InterruptionSpec
-    needs_roles = True
+@register
+class InterruptionCheck(Check[InterruptionSpec]):
+    match_modes = {"timing": "时间计算"}
+    judges_both_roles = True
 
-    def __init__(self, spec: InterruptionSpec, nlp) -> None:
+    def __init__(self, spec: InterruptionSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.backchannels = {compact_form(b) for b in spec.backchannels}
         self.other = "customer" if spec.speaker == "agent" else "agent"
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         utterance = call.utterances[index]
         state = call.state(self.spec.id, _Recent)
         state.forget_before(call, utterance.start - RECENT_SECONDS)

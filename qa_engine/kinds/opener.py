@@ -25,13 +25,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..models import MatchInfo
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
 from ..text import compact_form
-from .base import Check, RuleSpec, SpeakerFilter
+from .base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
 from .registry import register
 
 
-class OpenerSpec(RuleSpec):
+class OpenerSpec(SpeakerSpec):
     kind: Literal["opener"]
     speaker: SpeakerFilter = "agent"
     openers: list[str] = Field(min_length=1)
@@ -41,20 +42,27 @@ class OpenerSpec(RuleSpec):
         description="Hesitations skipped before looking at the opening",
     )
 
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        openers = [compact_form(o) for o in self.openers]
+        return [
+            RuleWarning(("allow", position), f"allow entry {allowed!r} starts with none of the openers", "it has no effect")
+            for position, allowed in enumerate(self.allow)
+            if not any(compact_form(allowed).startswith(o) for o in openers if o)
+        ]
 
-@register("opener")
-class OpenerCheck(Check):
-    spec_class = OpenerSpec
-    spec: OpenerSpec
 
-    def __init__(self, spec: OpenerSpec, nlp) -> None:
+@register
+class OpenerCheck(Check[OpenerSpec]):
+    match_modes = {"opener": "句首检测"}
+
+    def __init__(self, spec: OpenerSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         # Longest first, so 我不 is reported rather than a shorter opener.
         self.openers = sorted({compact_form(o) for o in spec.openers} - {""}, key=len, reverse=True)
         self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
         self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]

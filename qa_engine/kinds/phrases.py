@@ -20,17 +20,22 @@ rapidfuzz partial ratio over a threshold (a wrong or dropped character in a long
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
+from rapidfuzz import fuzz
 
 from ..matching import ALL_MODES, Mode, PhraseSet
-from ..models import MatchInfo
-from .base import Check, RuleSpec, SpeakerFilter
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
+from ..text import compact_form
+from .base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
 from .registry import register
 
+LOW_FUZZY_THRESHOLD = 80.0
 
-class PhrasesSpec(RuleSpec):
+
+class PhrasesSpec(SpeakerSpec):
     kind: Literal["phrases"]
     speaker: SpeakerFilter = "agent"
     phrases: list[str] = Field(min_length=1)
@@ -38,8 +43,39 @@ class PhrasesSpec(RuleSpec):
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
     pinyin_min_chars: int = Field(default=2, ge=1, description="Shortest phrase matched by pinyin")
 
-    def phrases_used(self) -> list[str]:
-        return list(self.phrases)
+    phrase_fields: ClassVar[tuple[str, ...]] = ("phrases",)
+    forbids_phrases: ClassVar[bool] = True
+
+    def tunable_thresholds(self) -> dict[str, float]:
+        return {"fuzzy_threshold": self.fuzzy_threshold} if "fuzzy" in self.match else {}
+
+    def phrase_threshold(self) -> float:
+        return self.fuzzy_threshold
+
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        """A low fuzzy threshold, and phrases that fuzzy-match ordinary polite sentences."""
+        if "fuzzy" not in self.match:
+            return []
+        warnings = []
+        if self.fuzzy_threshold < LOW_FUZZY_THRESHOLD:
+            warnings.append(
+                RuleWarning(("fuzzy_threshold",), f"fuzzy_threshold {self.fuzzy_threshold:g} is low",
+                            f"below {LOW_FUZZY_THRESHOLD:g} short phrases match unrelated words; 90 is the default")
+            )
+        for position, phrase in enumerate(self.phrases):
+            compact = compact_form(phrase)
+            if not compact:
+                continue
+            for sentence in ordinary_sentences:
+                score = 100.0 if compact in sentence else fuzz.partial_ratio(compact, sentence)
+                if score >= self.fuzzy_threshold and len(compact) >= 2:
+                    warnings.append(
+                        RuleWarning(("phrases", position),
+                                    f"phrase {phrase!r} fuzzy-matches the ordinary sentence {sentence!r} (score {score:.0f})",
+                                    "raise fuzzy_threshold, use match: [exact, pinyin], or make the phrase more specific")
+                    )
+                    break
+        return warnings
 
 
 def describe_hit(hit) -> MatchInfo:
@@ -53,18 +89,17 @@ def describe_hit(hit) -> MatchInfo:
     return MatchInfo(mode=hit.mode, score=hit.score, pattern=hit.phrase, detail=detail)
 
 
-@register("phrases")
-class PhrasesCheck(Check):
-    spec_class = PhrasesSpec
-    spec: PhrasesSpec
+@register
+class PhrasesCheck(Check[PhrasesSpec]):
+    match_modes = {"exact": "精确匹配", "pinyin": "拼音匹配", "fuzzy": "模糊匹配"}
 
-    def __init__(self, spec: PhrasesSpec, nlp) -> None:
+    def __init__(self, spec: PhrasesSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.matcher = PhraseSet(
             spec.phrases, tuple(spec.match), spec.fuzzy_threshold, spec.pinyin_min_chars
         )
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
             return []
         return [

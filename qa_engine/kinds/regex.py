@@ -26,12 +26,13 @@ from typing import Literal
 import re2
 from pydantic import Field
 
-from ..models import MatchInfo
-from .base import Check, RuleSpec, SpeakerFilter
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
+from .base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec, SpecError
 from .registry import register
 
 
-class RegexSpec(RuleSpec):
+class RegexSpec(SpeakerSpec):
     kind: Literal["regex"]
     speaker: SpeakerFilter = "agent"
     pattern: str = Field(min_length=1, description="RE2 syntax")
@@ -40,14 +41,20 @@ class RegexSpec(RuleSpec):
         default="compact", description="compact: without punctuation or spaces; normalized: with them"
     )
 
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        if compile_re2(self.pattern, "pattern").search("") is not None:
+            return [RuleWarning(("pattern",), "pattern matches the empty string", "it is skipped on every utterance")]
+        return []
 
-class RegexCompileError(ValueError):
+
+class RegexCompileError(SpecError):
     """A pattern RE2 cannot compile; `field` says which one."""
 
     def __init__(self, field: str, pattern: str, reason: str) -> None:
         super().__init__(
+            (field,),
             f"{field} {pattern!r} does not compile: {reason}. "
-            "RE2 syntax has no lookaround or back-references; use `exclude` instead"
+            "RE2 syntax has no lookaround or back-references; use `exclude` instead",
         )
         self.field = field
 
@@ -64,17 +71,16 @@ def compile_re2(pattern: str, field: str):
         raise RegexCompileError(field, pattern, str(reason)) from None
 
 
-@register("regex")
-class RegexCheck(Check):
-    spec_class = RegexSpec
-    spec: RegexSpec
+@register
+class RegexCheck(Check[RegexSpec]):
+    match_modes = {"regex": "正则匹配"}
 
-    def __init__(self, spec: RegexSpec, nlp) -> None:
+    def __init__(self, spec: RegexSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.pattern = compile_re2(spec.pattern, "pattern")
         self.exclude = compile_re2(spec.exclude, "exclude") if spec.exclude else None
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]

@@ -26,17 +26,18 @@ for the phrase anywhere in the call (polite language: 请, 谢谢), decided at t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from ..matching import PhraseSet
-from ..models import MatchInfo
-from .base import Check, RuleSpec
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
+from .base import CallState, Check, SpeakerSpec
 from .registry import register
 
 
-class RequiredSpec(RuleSpec):
+class RequiredSpec(SpeakerSpec):
     kind: Literal["required"]
     speaker: Literal["agent", "customer", "any"] = "agent"
     position: Literal["first", "last", "any"] = Field(
@@ -48,8 +49,10 @@ class RequiredSpec(RuleSpec):
     together_with: list[str] = Field(default_factory=list, description="…and, if given, one of these too")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
 
-    def phrases_used(self) -> list[str]:
-        return [*self.phrases, *self.together_with]
+    phrase_fields: ClassVar[tuple[str, ...]] = ("phrases", "together_with")
+
+    def phrase_threshold(self) -> float:
+        return self.fuzzy_threshold
 
     @model_validator(mode="after")
     def _needs_a_window(self) -> RequiredSpec:
@@ -67,17 +70,16 @@ class _Window:
     in_window: list[int] = field(default_factory=list)
 
 
-@register("required")
-class RequiredCheck(Check):
-    spec_class = RequiredSpec
-    spec: RequiredSpec
+@register
+class RequiredCheck(Check[RequiredSpec]):
+    match_modes = {"missing": "缺失检测"}
 
-    def __init__(self, spec: RequiredSpec, nlp) -> None:
+    def __init__(self, spec: RequiredSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.main = PhraseSet(spec.phrases, fuzzy_threshold=spec.fuzzy_threshold)
         self.together = PhraseSet(spec.together_with, fuzzy_threshold=spec.fuzzy_threshold)
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.position != "first":
             return []
         window = call.state(self.spec.id, _Window)
@@ -97,7 +99,7 @@ class RequiredCheck(Check):
         self._look(call, window, index)
         return self._decide(call, window) if self._satisfied(window) else []
 
-    def close(self, call):
+    def close(self, call: CallState) -> list[Finding]:
         window = call.state(self.spec.id, _Window)
         if self.spec.position == "first":
             return [] if window.closed else self._decide(call, window)

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..matching import PhraseSet
-from ..models import MatchInfo
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
 from .base import CallState, Check, RuleSpec, SpeakerFilter
 from .registry import register
 
@@ -116,8 +117,13 @@ class SequenceSpec(RuleSpec):
     )
     fire_when: Literal["missing", "present"] = "missing"
 
+    reads_other_rules: ClassVar[bool] = True
+
     def phrases_used(self) -> list[str]:
         return [*self.trigger.all_phrases(), *self.expect.all_phrases()]
+
+    def rule_references(self) -> dict[str, list[str]]:
+        return {"trigger": self.trigger.referenced_rules(), "expect": self.expect.referenced_rules()}
 
 
 @dataclass
@@ -126,19 +132,18 @@ class _Pending:
     remaining: int
 
 
-@register("sequence")
-class SequenceCheck(Check):
-    spec_class = SequenceSpec
-    spec: SequenceSpec
-    needs_roles = True
+@register
+class SequenceCheck(Check[SequenceSpec]):
+    match_modes = {"sequence": "上下文序列"}
+    judges_both_roles = True
 
-    def __init__(self, spec: SequenceSpec, nlp) -> None:
+    def __init__(self, spec: SequenceSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.trigger = compile_condition(spec.trigger)
         self.expect = compile_condition(spec.expect)
         self.window_speaker = spec.window_speaker or spec.expect.speaker
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         pending: list[_Pending] = call.state(self.spec.id, list)
         findings = []
         counts = self.window_speaker == "any" or call.utterances[index].speaker == self.window_speaker
@@ -159,7 +164,7 @@ class SequenceCheck(Check):
             pending.append(_Pending(index, self.spec.within_turns))
         return findings
 
-    def close(self, call):
+    def close(self, call: CallState) -> list[Finding]:
         pending: list[_Pending] = call.state(self.spec.id, list)
         findings = []
         if self.spec.fire_when == "missing":

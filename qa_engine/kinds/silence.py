@@ -28,13 +28,14 @@ The finding points at the agent's last words before the gap, which explain the v
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from ..matching import PhraseSet
-from ..models import MatchInfo
-from .base import Check, RuleSpec
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
+from .base import CallState, Check, RuleSpec
 from .registry import register
 
 
@@ -45,8 +46,10 @@ class SilenceSpec(RuleSpec):
     thank_phrases: list[str] = Field(default_factory=list, description="Said after a hold; empty: not checked")
     thank_message: str = "等待后未感谢客户"
 
-    def phrases_used(self) -> list[str]:
-        return [*self.hold_phrases, *self.thank_phrases]
+    phrase_fields: ClassVar[tuple[str, ...]] = ("hold_phrases", "thank_phrases")
+
+    def timeline_gap(self) -> float | None:
+        return float(self.max_gap)
 
 
 @dataclass
@@ -54,17 +57,16 @@ class _Hold:
     awaiting_thanks: bool = False
 
 
-@register("silence")
-class SilenceCheck(Check):
-    spec_class = SilenceSpec
-    spec: SilenceSpec
+@register
+class SilenceCheck(Check[SilenceSpec]):
+    match_modes = {"timing": "时间计算", "missing": "缺失检测"}
 
-    def __init__(self, spec: SilenceSpec, nlp) -> None:
+    def __init__(self, spec: SilenceSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         self.hold = PhraseSet(spec.hold_phrases)
         self.thanks = PhraseSet(spec.thank_phrases)
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         utterance = call.utterances[index]
         hold = call.state(self.spec.id, _Hold)
         findings = []

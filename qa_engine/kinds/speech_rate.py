@@ -25,12 +25,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..models import MatchInfo
-from .base import Check, RuleSpec
+from ..models import Finding, MatchInfo
+from .base import CallState, Check, SpeakerSpec
 from .registry import register
 
 
-class SpeechRateSpec(RuleSpec):
+class SpeechRateSpec(SpeakerSpec):
     kind: Literal["speech_rate"]
     speaker: Literal["agent", "customer"] = "agent"
     max_cpm: float = Field(default=320.0, gt=0, description="Characters per minute")
@@ -44,12 +44,11 @@ class _Totals:
     seconds: float = 0.0
 
 
-@register("speech_rate")
-class SpeechRateCheck(Check):
-    spec_class = SpeechRateSpec
-    spec: SpeechRateSpec
+@register
+class SpeechRateCheck(Check[SpeechRateSpec]):
+    match_modes = {"timing": "时间计算"}
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         utterance = call.utterances[index]
         if utterance.speaker != self.spec.speaker:
             return []
@@ -72,7 +71,7 @@ class SpeechRateCheck(Check):
         )
         return [self.finding(call, index, info)]
 
-    def close(self, call):
+    def close(self, call: CallState) -> list[Finding]:
         totals = call.state(self.spec.id, _Totals)
         if not self.spec.call_level or totals.seconds <= 0 or totals.chars < self.spec.min_chars:
             return []

@@ -27,12 +27,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..models import MatchInfo
-from .base import Check, RuleSpec, SpeakerFilter
+from ..models import Finding, MatchInfo
+from ..nlp import NlpResources
+from .base import CallState, Check, SpeakerFilter, SpeakerSpec, SpecError
 from .registry import register
 
 
-class TokensSpec(RuleSpec):
+class TokensSpec(SpeakerSpec):
     kind: Literal["tokens"]
     speaker: SpeakerFilter = "agent"
     patterns: list[list[dict[str, Any]]] = Field(min_length=1, description="spaCy Matcher patterns")
@@ -80,20 +81,19 @@ def required_literals(pattern: list[dict[str, Any]]) -> list[set[str]]:
     return required
 
 
-class TokenPatternError(ValueError):
+class TokenPatternError(SpecError):
     """spaCy rejected a pattern; `index` is its position in `patterns`."""
 
     def __init__(self, index: int, reason: str) -> None:
-        super().__init__(f"patterns[{index}] is not a valid spaCy Matcher pattern: {reason}")
+        super().__init__(("patterns", index), f"patterns[{index}] is not a valid spaCy Matcher pattern: {reason}")
         self.index = index
 
 
-@register("tokens")
-class TokensCheck(Check):
-    spec_class = TokensSpec
-    spec: TokensSpec
+@register
+class TokensCheck(Check[TokensSpec]):
+    match_modes = {"tokens": "分词模式"}
 
-    def __init__(self, spec: TokensSpec, nlp) -> None:
+    def __init__(self, spec: TokensSpec, nlp: NlpResources) -> None:
         super().__init__(spec, nlp)
         from spacy.matcher import Matcher
 
@@ -112,7 +112,7 @@ class TokensCheck(Check):
             for required in self.prefilters
         )
 
-    def feed(self, call, index):
+    def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]) or not self._could_match(call.analyses[index]):
             return []
         doc = call.analyses[index].doc(self.nlp.spacy)

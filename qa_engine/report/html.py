@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..fsutil import safe_name, write_atomic
+from ..kinds import match_mode_labels
 from ..models import CallReport, CallTranscript, Finding, Utterance
 from ..rulefile import RuleSet
 from .writer import CSV_COLUMNS, csv_row
@@ -36,17 +37,7 @@ SEVERITY_RANK = {"info": 0, "minor": 1, "major": 2, "critical": 3}
 SEVERITY_LABELS = {"info": "提示", "minor": "轻微", "major": "严重", "critical": "致命"}
 SEVERITY_COLORS = {"info": "#1677ff", "minor": "#d4a106", "major": "#fa8c16", "critical": "#f5222d"}
 SPEAKER_LABELS = {"agent": "客服", "customer": "客户", "unknown": "未知"}
-MODE_LABELS = {
-    "exact": "精确匹配",
-    "pinyin": "拼音匹配",
-    "fuzzy": "模糊匹配",
-    "regex": "正则匹配",
-    "tokens": "分词模式",
-    "opener": "句首检测",
-    "missing": "缺失检测",
-    "timing": "时间计算",
-    "sequence": "上下文序列",
-}
+MODE_LABELS = match_mode_labels()
 FONT_STACK = '"PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
 DEFAULT_GAP = 10.0
 RESERVED_STEMS = frozenset({"index"})
@@ -282,7 +273,7 @@ class Timeline:
 
 def silence_threshold(rules: RuleSet) -> float:
     """Gaps are drawn from the rule set's own dead-air limit, so the picture agrees with the verdict."""
-    gaps = [float(c.spec.max_gap) for c in rules.checks if getattr(c.spec, "kind", "") == "silence"]
+    gaps = [gap for c in rules.checks if (gap := c.spec.timeline_gap()) is not None]
     return min(gaps) if gaps else DEFAULT_GAP
 
 
