@@ -44,10 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa_engine import Engine, load_rules  # noqa: E402
-from qa_engine.client import Pcm, ReplayResult, read_pcm, stream_audio, stream_transcript  # noqa: E402
 from qa_engine.live import AudioCall, LiveCall  # noqa: E402
 from qa_engine.live.reference import ReferenceRecognizer  # noqa: E402
 from qa_engine.models import CallTranscript, Utterance  # noqa: E402
+from qa_engine.server.client import Pcm, ReplayResult, read_pcm, stream_audio, stream_transcript  # noqa: E402
 
 AUDIO_P95_TARGET = 1.5
 TRANSCRIPT_P95_TARGET = 0.050

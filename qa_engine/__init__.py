@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from .engine import Engine, Session  # noqa: E402
-from .models import CallReport, CallTranscript, Finding, Utterance  # noqa: E402
-from .rulefile import RuleFileError, RuleSet, load_rules, load_rules_text  # noqa: E402
+from qa_engine.engine import Engine, Session  # noqa: E402
+from qa_engine.models import CallReport, CallTranscript, Finding, Utterance  # noqa: E402
+from qa_engine.rulefile import RuleFileError, RuleSet, load_rules, load_rules_text  # noqa: E402
 
 __all__ = [
     "CallReport",

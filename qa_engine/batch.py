@@ -14,12 +14,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Engine
-from .fsutil import safe_name, write_atomic
-from .inputs import CallSource
-from .models import CallReport, CallTranscript
-from .report.writer import ReportSink
-from .rulefile import load_rules
+from qa_engine.engine import Engine
+from qa_engine.fsutil import safe_name, write_atomic
+from qa_engine.inputs import CallSource
+from qa_engine.models import CallReport, CallTranscript
+from qa_engine.report.writer import ReportSink
+from qa_engine.rulefile import load_rules
 
 
 @dataclass
@@ -72,7 +72,7 @@ class CallScorer:
         self._transcriber = None
 
     def transcribe(self, audio: Path) -> CallTranscript:
-        from .stt import Transcriber, transcribe_cached
+        from qa_engine.stt import Transcriber, transcribe_cached
 
         if self._transcriber is None:
             self._transcriber = Transcriber(self.stt_options)

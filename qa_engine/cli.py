@@ -19,9 +19,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from . import __version__
-from .engine import Engine
-from .rulefile import RuleFileError, RuleSet, load_rules
+from qa_engine import __version__
+from qa_engine.engine import Engine
+from qa_engine.rulefile import RuleFileError, RuleSet, load_rules
 
 app = typer.Typer(
     help="Call QA engine for Mandarin customer service (智能质检): score calls against a rule set.",
@@ -58,7 +58,7 @@ CacheDirOption = Annotated[
 
 
 def _load_rules_or_exit(path: Path | None) -> RuleSet:
-    from .report.console import print_problems
+    from qa_engine.report.console import print_problems
 
     try:
         return load_rules(path)
@@ -69,7 +69,7 @@ def _load_rules_or_exit(path: Path | None) -> RuleSet:
 
 
 def _stt_options(model: str, device: str, compute_type: str, channels: str, threads: int):
-    from .stt import STTOptions
+    from qa_engine.stt import STTOptions
 
     roles = tuple(part.strip() for part in channels.split(","))
     try:
@@ -99,10 +99,10 @@ def score(
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
-    from .batch import run_batch
-    from .inputs import iter_calls
-    from .report.console import finding_lines, summary_table
-    from .report.writer import ReportSink
+    from qa_engine.batch import run_batch
+    from qa_engine.inputs import iter_calls
+    from qa_engine.report.console import finding_lines, summary_table
+    from qa_engine.report.writer import ReportSink
 
     ruleset = _load_rules_or_exit(rules)
     engine = Engine(ruleset)
@@ -169,9 +169,9 @@ def score(
 
 def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
     """HTML pages for this run, seeded with the calls an earlier run scored (on --resume)."""
-    from .fsutil import safe_name
-    from .models import CallTranscript
-    from .report.html import HtmlReportWriter
+    from qa_engine.fsutil import safe_name
+    from qa_engine.models import CallTranscript
+    from qa_engine.report.html import HtmlReportWriter
 
     if folder.resolve() == sink.out_dir.resolve():
         errors.print("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
@@ -200,9 +200,9 @@ def transcribe(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
-    from .fsutil import safe_name, write_atomic
-    from .inputs import iter_calls
-    from .stt import Transcriber, transcribe_cached
+    from qa_engine.fsutil import safe_name, write_atomic
+    from qa_engine.inputs import iter_calls
+    from qa_engine.stt import Transcriber, transcribe_cached
 
     options = _stt_options(model, device, compute_type, channels, threads)
     transcriber = Transcriber(options)
@@ -229,7 +229,7 @@ def transcribe(
 @rules_app.command("test")
 def rules_test(file: Annotated[Path, typer.Argument(help="Rule file.")]) -> None:
     """Run every rule's examples; exit 1 if any example does not behave as declared."""
-    from .examples import run_examples
+    from qa_engine.workbench.examples import run_examples
 
     ruleset = _load_rules_or_exit(file)
     results = run_examples(ruleset)
@@ -251,8 +251,8 @@ def rules_check(
     strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too.")] = False,
 ) -> None:
     """Validate a rule file: errors with file:line:column, rule id and code frame; then warnings."""
-    from .lint import lint
-    from .report.console import print_problems
+    from qa_engine.report.console import print_problems
+    from qa_engine.workbench.lint import lint
 
     ruleset = _load_rules_or_exit(file)
     warnings = lint(ruleset)
@@ -272,7 +272,7 @@ def rules_explain(
     rules: RulesOption = None,
 ) -> None:
     """Print a rule kind's documentation, or show how a rule treats a sentence."""
-    from .kinds import KINDS, kind_doc
+    from qa_engine.kinds import KINDS, kind_doc
 
     if target in KINDS and text is None:
         console.print(kind_doc(target).strip(), markup=False, highlight=False, soft_wrap=True)
@@ -286,7 +286,7 @@ def rules_explain(
         console.print(spec.model_dump_json(indent=2, exclude_defaults=True), markup=False, highlight=False)
         console.print(f"\n(kind '{spec.kind}': `qa rules explain {spec.kind}`; try a sentence with --text)", markup=False)
         return
-    from .explain import explain
+    from qa_engine.workbench.explain import explain
 
     try:
         result = explain(ruleset, target, text)
@@ -323,8 +323,8 @@ def rules_diff(
     """Hit counts per rule before and after a change, calls whose pass/fail flips, example hits."""
     from rich.table import Table
 
-    from .corpus import CorpusError, load_corpus
-    from .diff import diff_rule_sets
+    from qa_engine.workbench.corpus import CorpusError, load_corpus
+    from qa_engine.workbench.diff import diff_rule_sets
 
     old_rules, new_rules = _load_rules_or_exit(old), _load_rules_or_exit(new)
     try:
@@ -363,9 +363,9 @@ def calibrate(
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
 ) -> None:
     """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
-    from .calibrate import LabelFileError, read_labels
-    from .calibrate import calibrate as run_calibration
-    from .corpus import CorpusError, load_corpus
+    from qa_engine.workbench.calibrate import LabelFileError, read_labels
+    from qa_engine.workbench.calibrate import calibrate as run_calibration
+    from qa_engine.workbench.corpus import CorpusError, load_corpus
 
     ruleset = _load_rules_or_exit(rules)
     try:
@@ -415,7 +415,7 @@ def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of rule files (for editor completion and validation)."""
-    from .rulefile import rule_file_model
+    from qa_engine.rulefile import rule_file_model
 
     sys.stdout.write(json.dumps(rule_file_model().model_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
@@ -444,11 +444,11 @@ def serve(
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
-    from .live.capacity import CapacityPolicy
-    from .report.console import print_problems
-    from .server import ServerConfig
-    from .server import serve as run_server
-    from .stt import STTOptions
+    from qa_engine.live.capacity import CapacityPolicy
+    from qa_engine.report.console import print_problems
+    from qa_engine.server import ServerConfig
+    from qa_engine.server import serve as run_server
+    from qa_engine.stt import STTOptions
 
     try:
         config = ServerConfig(
@@ -490,8 +490,8 @@ def stream(
 
     from websockets.exceptions import WebSocketException
 
-    from . import client
-    from .models import CallTranscript
+    from qa_engine.models import CallTranscript
+    from qa_engine.server import client
 
     source = transcript or (call if call is not None and call.suffix.lower() == ".json" else None)
     if source is None and call is None:

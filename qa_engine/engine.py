@@ -7,12 +7,12 @@ the call. There is one code path, so batch and live reports are identical.
 
 from __future__ import annotations
 
-from . import __version__
-from .kinds.base import CallState
-from .models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
-from .rulefile import RuleSet
-from .scoring import Tally
-from .text import analyze
+from qa_engine import __version__
+from qa_engine.kinds.base import CallState
+from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
+from qa_engine.rulefile import RuleSet
+from qa_engine.scoring import Tally
+from qa_engine.text import analyze
 
 ROLES_UNKNOWN = "单声道录音无法区分客服与客户,此规则需要说话人角色,未检查"
 

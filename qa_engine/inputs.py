@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .models import CallTranscript
+from qa_engine.models import CallTranscript
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".aac"})
 TRANSCRIPT_SUFFIXES = frozenset({".json", ".jsonl"})

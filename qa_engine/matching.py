@@ -13,7 +13,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from .text import AnalyzedText, analyze, char_pinyin
+from qa_engine.text import AnalyzedText, analyze, char_pinyin
 
 Mode = Literal["exact", "pinyin", "fuzzy"]
 ALL_MODES: tuple[Mode, ...] = ("exact", "pinyin", "fuzzy")

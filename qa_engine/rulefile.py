@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from .kinds import KINDS, Check, SpecError, rule_union
-from .nlp import NlpResources
+from qa_engine.kinds import KINDS, Check, SpecError, rule_union
+from qa_engine.nlp import NlpResources
 
 
 class Scorecard(BaseModel):

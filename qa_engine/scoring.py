@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .models import Finding
-from .rulefile import RuleSet
+from qa_engine.models import Finding
+from qa_engine.rulefile import RuleSet
 
 
 class Tally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa_engine import Engine, load_rules_text
-from qa_engine.examples import example_transcript
+from qa_engine.workbench.examples import example_transcript
 
 
 def one_rule(yaml_rule: str) -> Engine:

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from qa_engine.engine import SessionClosedError
-from qa_engine.examples import example_transcript
 from qa_engine.models import CallTranscript, Utterance
+from qa_engine.workbench.examples import example_transcript
 
 from conftest import SAMPLES
 from helpers import findings, one_rule

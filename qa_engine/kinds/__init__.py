@@ -14,8 +14,8 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from .base import CallState, Check, RuleSpec, RuleWarning, SpeakerSpec, SpecError
-from .registry import KINDS, match_mode_labels, register
+from qa_engine.kinds.base import CallState, Check, RuleSpec, RuleWarning, SpeakerSpec, SpecError
+from qa_engine.kinds.registry import KINDS, match_mode_labels, register
 
 __all__ = [
     "KINDS",

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, get_
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Evidence, Finding, MatchInfo, Utterance
-from ..text import AnalyzedText
+from qa_engine.models import Evidence, Finding, MatchInfo, Utterance
+from qa_engine.text import AnalyzedText
 
 if TYPE_CHECKING:
-    from ..nlp import NlpResources
+    from qa_engine.nlp import NlpResources
 
 Severity = Literal["info", "minor", "major", "critical"]
 SpeakerFilter = Literal["agent", "customer", "any"]

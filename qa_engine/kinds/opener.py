@@ -25,11 +25,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..models import Finding, MatchInfo
-from ..nlp import NlpResources
-from ..text import compact_form
-from .base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
+from qa_engine.kinds.registry import register
+from qa_engine.models import Finding, MatchInfo
+from qa_engine.nlp import NlpResources
+from qa_engine.text import compact_form
 
 
 class OpenerSpec(SpeakerSpec):

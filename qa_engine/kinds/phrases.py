@@ -25,12 +25,12 @@ from typing import ClassVar, Literal
 from pydantic import Field
 from rapidfuzz import fuzz
 
-from ..matching import ALL_MODES, Mode, PhraseSet
-from ..models import Finding, MatchInfo
-from ..nlp import NlpResources
-from ..text import compact_form
-from .base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
+from qa_engine.kinds.registry import register
+from qa_engine.matching import ALL_MODES, Mode, PhraseSet
+from qa_engine.models import Finding, MatchInfo
+from qa_engine.nlp import NlpResources
+from qa_engine.text import compact_form
 
 LOW_FUZZY_THRESHOLD = 80.0
 

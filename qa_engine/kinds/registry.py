@@ -5,7 +5,7 @@ The kind's name is read from its spec's `kind: Literal[...]`, so it is written o
 
 from __future__ import annotations
 
-from .base import Check
+from qa_engine.kinds.base import Check
 
 KINDS: dict[str, type[Check]] = {}
 

@@ -30,11 +30,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ..matching import PhraseSet
-from ..models import Finding, MatchInfo
-from ..nlp import NlpResources
-from .base import CallState, Check, SpeakerSpec
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, SpeakerSpec
+from qa_engine.kinds.registry import register
+from qa_engine.matching import PhraseSet
+from qa_engine.models import Finding, MatchInfo
+from qa_engine.nlp import NlpResources
 
 
 class RequiredSpec(SpeakerSpec):

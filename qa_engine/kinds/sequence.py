@@ -32,11 +32,11 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..matching import PhraseSet
-from ..models import Finding, MatchInfo
-from ..nlp import NlpResources
-from .base import CallState, Check, RuleSpec, SpeakerFilter
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, RuleSpec, SpeakerFilter
+from qa_engine.kinds.registry import register
+from qa_engine.matching import PhraseSet
+from qa_engine.models import Finding, MatchInfo
+from qa_engine.nlp import NlpResources
 
 
 class Condition(BaseModel):

@@ -25,9 +25,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..models import Finding, MatchInfo
-from .base import CallState, Check, SpeakerSpec
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, SpeakerSpec
+from qa_engine.kinds.registry import register
+from qa_engine.models import Finding, MatchInfo
 
 
 class SpeechRateSpec(SpeakerSpec):

@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..models import Finding, MatchInfo
-from ..nlp import NlpResources
-from .base import CallState, Check, SpeakerFilter, SpeakerSpec, SpecError
-from .registry import register
+from qa_engine.kinds.base import CallState, Check, SpeakerFilter, SpeakerSpec, SpecError
+from qa_engine.kinds.registry import register
+from qa_engine.models import Finding, MatchInfo
+from qa_engine.nlp import NlpResources
 
 
 class TokensSpec(SpeakerSpec):

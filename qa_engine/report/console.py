@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..models import CallReport
-from ..rulefile import Problem, RuleSet
+from qa_engine.models import CallReport
+from qa_engine.rulefile import Problem, RuleSet
 
 
 def code_frame(problem: Problem, context: int = 2) -> str:

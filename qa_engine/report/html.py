@@ -25,11 +25,11 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..fsutil import safe_name, write_atomic
-from ..kinds import match_mode_labels
-from ..models import CallReport, CallTranscript, Finding, Utterance
-from ..rulefile import RuleSet
-from .writer import CSV_COLUMNS, csv_row
+from qa_engine.fsutil import safe_name, write_atomic
+from qa_engine.kinds import match_mode_labels
+from qa_engine.models import CallReport, CallTranscript, Finding, Utterance
+from qa_engine.report.writer import CSV_COLUMNS, csv_row
+from qa_engine.rulefile import RuleSet
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from ..fsutil import safe_name, write_atomic
-from ..models import CallReport
+from qa_engine.fsutil import safe_name, write_atomic
+from qa_engine.models import CallReport
 
 Format = Literal["json", "jsonl", "csv"]
 

@@ -10,9 +10,9 @@ import pytest
 
 import qa_engine
 from qa_engine import Engine, RuleFileError, load_rules_text
-from qa_engine.examples import run_examples
 from qa_engine.kinds import KINDS, kind_doc
 from qa_engine.models import CallTranscript, Utterance
+from qa_engine.workbench.examples import run_examples
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -28,6 +28,6 @@ def forbidden_16k() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def forbidden_pcm():
-    from qa_engine.client import read_pcm
+    from qa_engine.server.client import read_pcm
 
     return read_pcm(AUDIO / f"{FORBIDDEN}.flac")

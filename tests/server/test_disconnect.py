@@ -9,8 +9,8 @@ from pathlib import Path
 from callsamples import AUDIO, FORBIDDEN, reference
 from websockets.sync.client import connect
 
-from qa_engine import client
 from qa_engine.live.reference import ReferenceRecognizer
+from qa_engine.server import client
 
 pytest_plugins = ["serverkit"]  # its fixtures (not a conftest.py: see tests/server/serverkit.py)
 

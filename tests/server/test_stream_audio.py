@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from callsamples import AUDIO, FORBIDDEN, reference
 
-from qa_engine import client
-from qa_engine.client import Pcm
 from qa_engine.models import Finding
+from qa_engine.server import client
+from qa_engine.server.client import Pcm
 from qa_engine.stt import STTOptions
 
 pytest_plugins = ["serverkit"]  # its fixtures (not a conftest.py: see tests/server/serverkit.py)

@@ -7,8 +7,8 @@ import json
 
 from callsamples import AUDIO, TRANSCRIPTS
 
-from qa_engine import client
 from qa_engine.models import CallTranscript, Finding
+from qa_engine.server import client
 
 pytest_plugins = ["serverkit"]  # its fixtures (not a conftest.py: see tests/server/serverkit.py)
 

@@ -7,8 +7,8 @@ references to missing rules).
 
 from __future__ import annotations
 
-from .rulefile import Problem, RuleSet, locate
-from .text import compact_form
+from qa_engine.rulefile import Problem, RuleSet, locate
+from qa_engine.text import compact_form
 
 # Ordinary, polite customer-service sentences: no forbidden phrase should fuzzy-match these.
 COMMON_SENTENCES = [

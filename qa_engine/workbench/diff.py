@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .engine import Engine
-from .models import CallReport, CallTranscript, Finding
-from .rulefile import RuleSet
+from qa_engine.engine import Engine
+from qa_engine.models import CallReport, CallTranscript, Finding
+from qa_engine.rulefile import RuleSet
 
 HitKey = tuple[str, str, int | None, int | None]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .inputs import iter_calls
-from .models import CallTranscript
+from qa_engine.inputs import iter_calls
+from qa_engine.models import CallTranscript
 
 
 class CorpusError(ValueError):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .engine import Engine
-from .examples import example_transcript, rule_subset
-from .matching import PhraseSet
-from .models import Finding
-from .rulefile import RuleSet
-from .text import analyze, char_pinyin
+from qa_engine.engine import Engine
+from qa_engine.matching import PhraseSet
+from qa_engine.models import Finding
+from qa_engine.rulefile import RuleSet
+from qa_engine.text import analyze, char_pinyin
+from qa_engine.workbench.examples import example_transcript, rule_subset
 
 
 @dataclass

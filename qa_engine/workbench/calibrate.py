@@ -14,9 +14,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Engine
-from .models import CallTranscript, Finding
-from .rulefile import RuleSet
+from qa_engine.engine import Engine
+from qa_engine.models import CallTranscript, Finding
+from qa_engine.rulefile import RuleSet
 
 Label = tuple[str, int | None, str]  # call_id, utterance index or None, category
 THRESHOLDS = [float(t) for t in range(70, 101, 2)]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .engine import Engine
-from .kinds.base import Example, RuleSpec
-from .models import CallTranscript, Finding, Utterance
-from .rulefile import RuleSet
+from qa_engine.engine import Engine
+from qa_engine.kinds.base import Example, RuleSpec
+from qa_engine.models import CallTranscript, Finding, Utterance
+from qa_engine.rulefile import RuleSet
 
 _LINE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s+)?(?:([ACU])\s*[:：]\s*)?(.*)$", re.S)
 _ROLES = {"A": "agent", "C": "customer", "U": "unknown"}
