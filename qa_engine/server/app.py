@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import threading
 from collections.abc import AsyncIterator
@@ -39,6 +40,7 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
         state.worker.start()
         preload = asyncio.create_task(state.preload()) if config.preload_model else None
         hangup = _install_sighup(state)
+        redact_tokens_in_logs()
         try:
             yield
         finally:
@@ -46,6 +48,7 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             if preload:
                 preload.cancel()
+            state.close()  # uploads stop at their next window: the worker is free to stop
             await asyncio.to_thread(state.worker.stop)
 
     app = FastAPI(title="qa-engine", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -75,6 +78,33 @@ def _install_sighup(state: ServerState) -> bool:
     return True
 
 
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']*", re.IGNORECASE)
+
+
+class RedactToken(logging.Filter):
+    """Replaces `?token=SECRET` with `?token=[redacted]` in log records (uvicorn logs the
+    query string of every request and WebSocket)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "token=" in record.msg.lower():
+            record.msg = _TOKEN_IN_QUERY.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1[redacted]", a) if isinstance(a, str) and "token=" in a.lower() else a
+                for a in record.args
+            )
+        return True
+
+
+def redact_tokens_in_logs() -> None:
+    """Install `RedactToken` on uvicorn's loggers and their handlers (once)."""
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
+        logger = logging.getLogger(name)
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, RedactToken) for f in target.filters):
+                target.addFilter(RedactToken())
+
+
 def uvicorn_config(app: FastAPI, config: ServerConfig, **overrides):
     """uvicorn settings that go with the protocol's limits (shared by `qa serve` and tests)."""
     import uvicorn
@@ -85,6 +115,8 @@ def uvicorn_config(app: FastAPI, config: ServerConfig, **overrides):
         "ws_max_size": config.ws_max_size,
         "ws_per_message_deflate": False,  # audio does not compress; save the CPU for speech
         "log_level": "info",
+        # SIGTERM: requests still running after this are cancelled, uploads with them
+        "timeout_graceful_shutdown": config.shutdown_grace_s,
     } | overrides
     return uvicorn.Config(app, **settings)
 
