@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from qa_engine import __version__
 from qa_engine.live.audio import Recognizer
@@ -56,10 +59,34 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
     app.add_middleware(
         BodyLimit, limits={"/v1/score": config.max_transcript_bytes, "/v1/calls": config.max_upload_bytes}
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(router)
     app.include_router(health_router)
     app.add_api_websocket_route("/v1/stream", stream_endpoint)
     return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, without echoing the input: an input holding NaN or a lone surrogate
+    cannot be written as JSON, and the default handler then fails with a 500."""
+    detail = [
+        {"type": _text(e.get("type", "")), "loc": [_text(p) for p in e.get("loc", ())], "msg": _message(e)}
+        for e in exc.errors()[:20]
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _message(error: dict) -> str | int:
+    value = error.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a finite number"
+    return _text(error.get("msg", ""))
+
+
+def _text(value: object) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")[:500]
 
 
 def _install_sighup(state: ServerState) -> bool:
