@@ -442,6 +442,7 @@ def serve(
     max_lag: Annotated[float, typer.Option(help="Refuse new audio calls while transcription is this many seconds behind.")] = 2.0,
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
+    insecure: Annotated[bool, typer.Option(help="Allow a non-loopback --host without --token.")] = False,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
     from qa_engine.live.capacity import CapacityPolicy
@@ -461,6 +462,7 @@ def serve(
             stt=STTOptions(model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size),
             capacity=CapacityPolicy(max_audio_calls=max_audio_calls, max_lag_s=max_lag),
             preload_model=preload,
+            insecure=insecure,
         )
         run_server(config)
     except RuleFileError as error:

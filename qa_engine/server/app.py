@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import re
 import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from qa_engine import __version__
 from qa_engine.live.audio import Recognizer
@@ -39,6 +43,7 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
         state.worker.start()
         preload = asyncio.create_task(state.preload()) if config.preload_model else None
         hangup = _install_sighup(state)
+        redact_tokens_in_logs()
         try:
             yield
         finally:
@@ -46,6 +51,7 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             if preload:
                 preload.cancel()
+            state.close()  # uploads stop at their next window: the worker is free to stop
             await asyncio.to_thread(state.worker.stop)
 
     app = FastAPI(title="qa-engine", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -53,10 +59,34 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
     app.add_middleware(
         BodyLimit, limits={"/v1/score": config.max_transcript_bytes, "/v1/calls": config.max_upload_bytes}
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(router)
     app.include_router(health_router)
     app.add_api_websocket_route("/v1/stream", stream_endpoint)
     return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, without echoing the input: an input holding NaN or a lone surrogate
+    cannot be written as JSON, and the default handler then fails with a 500."""
+    detail = [
+        {"type": _text(e.get("type", "")), "loc": [_text(p) for p in e.get("loc", ())], "msg": _message(e)}
+        for e in exc.errors()[:20]
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _message(error: dict) -> str | int:
+    value = error.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a finite number"
+    return _text(error.get("msg", ""))
+
+
+def _text(value: object) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")[:500]
 
 
 def _install_sighup(state: ServerState) -> bool:
@@ -75,6 +105,33 @@ def _install_sighup(state: ServerState) -> bool:
     return True
 
 
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']*", re.IGNORECASE)
+
+
+class RedactToken(logging.Filter):
+    """Replaces `?token=SECRET` with `?token=[redacted]` in log records (uvicorn logs the
+    query string of every request and WebSocket)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "token=" in record.msg.lower():
+            record.msg = _TOKEN_IN_QUERY.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1[redacted]", a) if isinstance(a, str) and "token=" in a.lower() else a
+                for a in record.args
+            )
+        return True
+
+
+def redact_tokens_in_logs() -> None:
+    """Install `RedactToken` on uvicorn's loggers and their handlers (once)."""
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
+        logger = logging.getLogger(name)
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, RedactToken) for f in target.filters):
+                target.addFilter(RedactToken())
+
+
 def uvicorn_config(app: FastAPI, config: ServerConfig, **overrides):
     """uvicorn settings that go with the protocol's limits (shared by `qa serve` and tests)."""
     import uvicorn
@@ -85,6 +142,8 @@ def uvicorn_config(app: FastAPI, config: ServerConfig, **overrides):
         "ws_max_size": config.ws_max_size,
         "ws_per_message_deflate": False,  # audio does not compress; save the CPU for speech
         "log_level": "info",
+        # SIGTERM: requests still running after this are cancelled, uploads with them
+        "timeout_graceful_shutdown": config.shutdown_grace_s,
     } | overrides
     return uvicorn.Config(app, **settings)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qa_engine.live.capacity import CapacityPolicy
 from qa_engine.live.vad import EndpointConfig
@@ -37,9 +38,41 @@ class ServerConfig(BaseModel):
     max_frame_bytes: int = Field(64 * KIB, ge=1024, description="Largest binary audio frame (1 s of 16 kHz stereo is 62.5 KiB)")
     max_message_bytes: int = Field(16 * KIB, ge=256, description="Largest JSON message")
     ws_max_size: int = Field(1 * MIB, description="Beyond this the WebSocket layer closes the connection (1009)")
-    max_transcript_bytes: int = Field(8 * MIB, description="Largest POST /v1/score body")
-    max_upload_bytes: int = Field(200 * MIB, description="Largest POST /v1/calls body")
+    max_transcript_bytes: int = Field(8 * MIB, ge=1, description="Largest POST /v1/score body")
+    max_utterances: int = Field(20_000, ge=1, description="Most utterances in one POST /v1/score transcript")
+    max_utterance_chars: int = Field(5_000, ge=1, description="Longest utterance text in POST /v1/score, in characters")
+    max_json_depth: int = Field(32, ge=4, description="Deepest nesting of JSON objects and arrays accepted")
+    score_workers: int = Field(2, ge=1, description="Threads scoring POST /v1/score and uploads (off the event loop)")
+    max_pending_scores: int = Field(16, ge=1, description="Scoring requests queued or running at once; beyond: 503")
+    max_upload_bytes: int = Field(200 * MIB, ge=1, description="Largest POST /v1/calls body")
+    max_call_seconds: float = Field(
+        4 * 3600.0, gt=0, description="Longest recording POST /v1/calls takes (by its header, and while decoding)"
+    )
+    max_uploads: int = Field(8, ge=1, description="Uploads queued or being transcribed at once; beyond: 503")
+    shutdown_grace_s: float = Field(
+        5.0, ge=0, description="On SIGTERM, requests still running after this are cancelled (uploads stop between windows)"
+    )
+    insecure: bool = Field(False, description="Allow a non-loopback host without a token")
     idle_timeout_s: float = Field(300.0, gt=0, description="A call silent this long is treated as disconnected")
+
+    @model_validator(mode="after")
+    def _not_open_to_the_network(self) -> ServerConfig:
+        if not self.token and not self.insecure and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host} is reachable from other machines but no token is set; "
+                "set --token (or QA_TOKEN), or pass --insecure if the network is trusted"
+            )
+        return self
 
     def endpoint_config(self) -> EndpointConfig:
         return self.endpoint
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa_engine.live.worker import BATCH
 from qa_engine.models import CallReport, CallTranscript
 from qa_engine.rulefile import RuleFileError
+from qa_engine.server.config import ServerConfig
 from qa_engine.server.rules import NamedRules
+from qa_engine.server.sanity import BadInput, check_json
 from qa_engine.server.state import ServerState
 
 bearer = HTTPBearer(auto_error=False, description="The server's --token, when it has one")
@@ -48,10 +49,40 @@ def rules_or_404(state: ServerState, name: str | None) -> NamedRules:
         raise HTTPException(404, f"no rule set '{name}'; loaded: {', '.join(state.rules.names())}") from None
 
 
-@router.post("/score", response_model=CallReport, summary="Score a transcript")
+@router.post(
+    "/score",
+    response_model=CallReport,
+    summary="Score a transcript",
+    responses={413: {"description": "Body or transcript over the server's limits"},
+               422: {"description": "Invalid transcript"}, 503: {"description": "Too many scoring requests"}},
+)
 async def score(transcript: CallTranscript, state: State, rules: RulesName = None) -> CallReport:
-    """A whole call's transcript in (the same JSON as `qa score` reads), its report out."""
-    return rules_or_404(state, rules).engine.score(transcript)
+    """A whole call's transcript in (the same JSON as `qa score` reads), its report out.
+
+    Scored on the server's scoring threads, never on the event loop, so a big transcript
+    cannot stall live calls or `/healthz`.
+    """
+    named = rules_or_404(state, rules)
+    check_transcript(transcript, state.config)
+    return await state.score(named.engine, transcript)
+
+
+def check_transcript(transcript: CallTranscript, config: ServerConfig) -> None:
+    """422 for values the engine cannot take (NaN, lone surrogates, deep nesting); 413 over the limits."""
+    try:
+        check_json(transcript.model_dump(), config.max_json_depth)
+    except BadInput as problem:
+        raise HTTPException(422, f"{problem.where}: {problem.problem}") from None
+    if len(transcript.utterances) > config.max_utterances:
+        raise HTTPException(
+            413, f"{len(transcript.utterances)} utterances; this server takes at most {config.max_utterances} a call"
+        )
+    for index, utterance in enumerate(transcript.utterances):
+        if len(utterance.text) > config.max_utterance_chars:
+            raise HTTPException(
+                413,
+                f"utterances.{index}.text: {len(utterance.text)} characters; the limit is {config.max_utterance_chars}",
+            )
 
 
 AUDIO_BODY = {
@@ -64,7 +95,15 @@ AUDIO_BODY = {
 }
 
 
-@router.post("/calls", response_model=CallReport, summary="Score a recording", openapi_extra=AUDIO_BODY)
+@router.post(
+    "/calls",
+    response_model=CallReport,
+    summary="Score a recording",
+    openapi_extra=AUDIO_BODY,
+    responses={413: {"description": "Body or recording over the server's limits"},
+               422: {"description": "Not a usable recording"},
+               503: {"description": "Too many uploads, or the server is stopping"}},
+)
 async def score_recording(
     request: Request,
     state: State,
@@ -78,35 +117,56 @@ async def score_recording(
     It is transcribed by the batch path with the transcript cache, on the server's shared
     model, after any live turns waiting (live calls go first), then scored.
     """
-    from qa_engine.stt import AudioError, transcribe_cached
-
     named = rules_or_404(state, rules)
     recognizer = state.recognizer
     if not hasattr(recognizer, "transcribe"):
         raise HTTPException(501, "this server's speech-to-text cannot transcribe whole recordings")
-    suffix = Path(filename).suffix or ".wav"
+    suffix = _suffix(filename)
     uploads = state.config.out_dir / ".uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=uploads, suffix=suffix, delete=False) as handle:
-        path = Path(handle.name)
-        async for block in request.stream():
-            handle.write(block)
-    call = call_id or Path(filename).stem
+    await asyncio.to_thread(uploads.mkdir, parents=True, exist_ok=True)
+    path = await receive_upload(request, uploads, suffix)
     try:
-        transcript: CallTranscript = await state.worker.submit(
-            lambda: transcribe_cached(
-                path, cache_dir=state.config.cache_dir, transcriber=recognizer, call_id=call, agent_id=agent_id
-            ),
-            priority=BATCH,
+        transcript = await state.uploads.transcribe(
+            path, recognizer=recognizer, call_id=call_id or Path(filename).stem or "call", agent_id=agent_id, filename=filename
         )
-    except AudioError as exc:
-        raise HTTPException(422, f"{filename}: {exc.problem}. {exc.hint}") from None
+        transcript = transcript.model_copy(update={"audio": filename})
+        report = await state.score(named.engine, transcript)
+        await asyncio.to_thread(state.archive.save, report, transcript)
     finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+    return public_report(report)
+
+
+def _suffix(filename: str) -> str:
+    """The upload's suffix for the decoder, reduced to a short plain extension."""
+    suffix = Path(filename).suffix.lower()
+    return suffix if 1 < len(suffix) <= 8 and suffix[1:].isascii() and suffix[1:].isalnum() else ".wav"
+
+
+async def receive_upload(request: Request, folder: Path, suffix: str) -> Path:
+    """Write the request body to a temporary file in `folder`; the file is removed if the
+    body does not arrive whole (client gone, over the limit, server stopping)."""
+    handle = await asyncio.to_thread(tempfile.NamedTemporaryFile, dir=folder, suffix=suffix, delete=False)
+    path = Path(handle.name)
+    try:
+        async for block in request.stream():
+            if block:
+                await asyncio.to_thread(handle.write, block)
+        await asyncio.to_thread(handle.close)
+    except BaseException:
+        handle.close()
         path.unlink(missing_ok=True)
-    transcript = transcript.model_copy(update={"audio": filename})
-    report = named.engine.score(transcript)
-    await asyncio.to_thread(state.archive.save, report, transcript)
-    return report
+        raise
+    return path
+
+
+def public_report(report: CallReport) -> CallReport:
+    """The report as clients see it: without the server's own file paths (the model's)."""
+    provenance = report.provenance
+    if provenance is None or not provenance.stt or "model_path" not in provenance.stt:
+        return report
+    stt = {k: v for k, v in provenance.stt.items() if k != "model_path"}
+    return report.model_copy(update={"provenance": provenance.model_copy(update={"stt": stt})})
 
 
 @router.post("/rules/reload", summary="Reload rule files")
@@ -130,5 +190,10 @@ health_router = APIRouter()
 
 
 @health_router.get("/healthz", summary="Liveness, load and capacity")
-async def healthz(state: State) -> dict[str, Any]:
-    return state.health()
+async def healthz(
+    request: Request, state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> dict[str, Any]:
+    """Open to load-balancer probes: status and version. With the token (or on a server
+    without one) also load, lag, uploads and capacity."""
+    offered = f"Bearer {credentials.credentials}" if credentials else None
+    return state.health(full=state.auth.allows(offered))

@@ -79,6 +79,18 @@ class RuleLibrary:
                 loaded[rule_set_name(path)] = NamedRules(rule_set_name(path), path, Engine(load_rules(path)))
             except RuleFileError as error:
                 problems.extend(error.problems)
+            except (RecursionError, MemoryError, ValueError) as error:  # a pathological file the loader could not place
+                problems.append(_unreadable(path, error))
         if problems:
             raise RuleFileError(problems)
         return loaded
+
+
+def _unreadable(path: Path | None, error: BaseException) -> Problem:
+    """A rule file that broke the loader itself (e.g. nesting deep enough to exhaust the stack)."""
+    reason = "nested too deeply to read" if isinstance(error, RecursionError) else f"could not be read ({error})"
+    return Problem(
+        path=str(path) if path else "<bundled rules>",
+        message=f"the rule file {reason}",
+        hint="rule files are flat lists of rules; look for runaway [ or { nesting or YAML aliases",
+    )

@@ -19,6 +19,7 @@ from qa_engine.live.audio import LiveEvent
 from qa_engine.live.call import LiveCall
 from qa_engine.live.streaming import StreamingAudioCall
 from qa_engine.models import Finding, Utterance
+from qa_engine.server.http import public_report
 from qa_engine.server.protocol import (
     BusyMessage,
     EndMessage,
@@ -32,6 +33,7 @@ from qa_engine.server.protocol import (
     UtteranceMessage,
     client_message,
 )
+from qa_engine.server.sanity import BadInput, parse_json
 from qa_engine.server.state import ActiveCall, ServerState
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,12 @@ class StreamHandler:
         """
         if not self._deliver:
             return
-        payload = message.model_dump_json()
+        try:
+            payload = message.model_dump_json()
+            payload.encode("utf-8")
+        except (ValueError, UnicodeError):  # cannot be sent as JSON text: say so, keep the connection
+            log.exception("event of call %s could not be encoded", self._call_id)
+            payload = ErrorMessage(code="internal", message="an event could not be encoded and was dropped").model_dump_json()
         async with self._send_lock:
             try:
                 await self.ws.send_text(payload)
@@ -131,9 +138,12 @@ class StreamHandler:
             await self.error("message_too_large", f"JSON messages are limited to {limit} bytes; message ignored")
             return
         try:
-            data = json.loads(text)
+            data = parse_json(text, self.state.config.max_json_depth)
         except json.JSONDecodeError as exc:
             await self.error("bad_json", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            return
+        except BadInput as exc:  # NaN, a lone surrogate, too deep: refused before the engine sees it
+            await self.error("invalid_message", f"{exc.where}: {exc.problem}; message ignored")
             return
         try:
             message = client_message.validate_python(data)
@@ -233,7 +243,7 @@ class StreamHandler:
         await self._save(report, partial=False)  # on disk before the client hears of it
         for finding in self.call.session.findings[decided:]:
             await self._send_finding(finding, at_end=True)
-        await self.send(ReportMessage(**report.model_dump()))
+        await self.send(ReportMessage(**public_report(report).model_dump()))
         await self.close(CLOSE_NORMAL)
 
     async def _abandon(self) -> None:

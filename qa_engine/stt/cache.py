@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -58,12 +59,14 @@ def transcribe_cached(
     transcriber: Transcriber | None = None,
     call_id: str | None = None,
     agent_id: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> CallTranscript:
     """The call's transcript from the cache, or transcribed now and stored.
 
     Pass a ``transcriber`` to reuse one loaded model across many calls; its options are
     then the ones used. The returned transcript names this ``path`` and ``call_id`` even
-    when the same audio was cached under another name.
+    when the same audio was cached under another name. ``progress`` is passed on to
+    ``Transcriber.transcribe`` (see there).
     """
     if transcriber is None:
         transcriber = Transcriber(options)
@@ -81,8 +84,9 @@ def transcribe_cached(
             return cached.model_copy(update=identity)
         except (ValidationError, ValueError, OSError):
             pass  # unreadable entry: transcribe again and overwrite it
+    extra = {"progress": progress} if progress is not None else {}  # test fakes may not take it
     transcript = transcriber.transcribe(
-        path, call_id=call_id, agent_id=agent_id, audio_sha256=audio_sha
+        path, call_id=call_id, agent_id=agent_id, audio_sha256=audio_sha, **extra
     )
     write_atomic(target, transcript.model_dump_json(indent=1))
     return transcript

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -194,8 +194,14 @@ class Transcriber:
         call_id: str | None = None,
         agent_id: str | None = None,
         audio_sha256: str | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> CallTranscript:
-        """Transcribe a call recording: stereo as agent/customer, mono as 'unknown'."""
+        """Transcribe a call recording: stereo as agent/customer, mono as 'unknown'.
+
+        ``progress``, if given, is called with the seconds of audio decoded so far before
+        each window and channel is transcribed; an exception it raises stops the work there
+        (the server uses it to bound a recording's length and to cancel on shutdown).
+        """
         info = probe(path)  # bad files fail here, before the model is loaded
         if info.channels > 2:
             raise AudioError(
@@ -209,12 +215,16 @@ class Transcriber:
         dropped = recovered = 0
         for window in iter_windows(path, self.options.window_seconds):
             duration = window.offset + window.duration
+            if progress is not None:
+                progress(duration)
             if mode is None:
                 if is_silent(window.samples):
                     continue  # decide mono/stereo on the first window with sound
                 mode = _channel_mode(window)
             rows = window.samples[:1] if mode != "stereo" else window.samples
             for index, channel in enumerate(rows):
+                if progress is not None and index:
+                    progress(duration)
                 got, lost, again = self._channel_words(channel, window.offset)
                 words[index].extend(got)
                 dropped += lost
