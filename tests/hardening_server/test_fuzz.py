@@ -13,9 +13,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
+from hardening_server.kit import FileRecognizer
 from qa_engine.server import ServerConfig
-
-from .kit import FileRecognizer
 
 MAX_EXAMPLES = 25
 

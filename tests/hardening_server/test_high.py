@@ -11,11 +11,10 @@ import httpx
 from callsamples import TRANSCRIPTS
 from websockets.sync.client import connect
 
+from hardening_server.kit import FileRecognizer, SlowFileRecognizer, chunk, raw_http, wav_bytes
 from qa_engine.models import CallTranscript
 from qa_engine.server import ServerConfig
 from qa_engine.server.limits import BodyLimit
-
-from .kit import FileRecognizer, SlowFileRecognizer, chunk, raw_http, wav_bytes
 
 pytest_plugins = ["serverkit"]
 

@@ -12,10 +12,9 @@ from callsamples import ROOT, TRANSCRIPTS
 from typer.testing import CliRunner
 from websockets.sync.client import connect
 
+from hardening_server.kit import FileRecognizer, wav_bytes
 from qa_engine.cli import app as cli
 from qa_engine.server import ServerConfig
-
-from .kit import FileRecognizer, wav_bytes
 
 pytest_plugins = ["serverkit"]
 
