@@ -10,6 +10,7 @@ from callsamples import AUDIO, FORBIDDEN, reference
 from websockets.sync.client import connect
 
 from qa_engine import client
+from qa_engine.fsutil import safe_name
 from qa_engine.live.reference import ReferenceRecognizer
 
 pytest_plugins = ["serverkit"]  # its fixtures (not a conftest.py: see tests/server/serverkit.py)
@@ -37,7 +38,7 @@ def test_audio_call_cut_off_mid_call_saves_partial_report(start_server, engine):
         for start in range(0, len(first_part), 3200):
             ws.send(first_part[start : start + 3200])
     # the connection is closed here, without an "end"
-    report = wait_for(server.out_dir / "cut_off_1.partial.report.json")
+    report = wait_for(server.out_dir / f"{safe_name('cut/off 1')}.partial.report.json")
     assert report["call_id"] == "cut/off 1"
     heard = turns[: taboo + 1]  # every turn finished before the cut, the last one by the flush
     session = engine.session("expected")
@@ -48,7 +49,7 @@ def test_audio_call_cut_off_mid_call_saves_partial_report(start_server, engine):
     assert [(f["rule_id"], f["start"]) for f in report["findings"]] == [(f.rule_id, f.start) for f in expected]
     assert any(f["rule_id"] == "forbidden.taboo" for f in report["findings"])
     assert not any(f["start"] is None for f in report["findings"])  # call-level rules undecided
-    transcript = json.loads((server.out_dir / "cut_off_1.partial.transcript.json").read_text(encoding="utf-8"))
+    transcript = json.loads((server.out_dir / f"{safe_name('cut/off 1')}.partial.transcript.json").read_text(encoding="utf-8"))
     assert len(transcript["utterances"]) == len(heard)
     assert not list(server.out_dir.glob(".*.tmp"))  # written atomically
     deadline = time.monotonic() + 5  # the call is forgotten just after its report is saved
