@@ -228,6 +228,10 @@ MAX_ALIASES = _limit("QA_RULES_MAX_ALIASES", 1_000)
 """Most alias uses (`*name`) in one rule file."""
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml when PyYAML has it: the same documents and marks, about ten times faster."""
+
+
 def _yaml_problem(path: str, message: str, mark, hint: str) -> RuleFileError:
     return RuleFileError(
         [Problem(path, message, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None, hint=hint)]
@@ -240,7 +244,7 @@ def _check_bounds(text: str, path: str) -> None:
     The event stream is read iteratively, so even 100,000 nested brackets cost no recursion.
     """
     depth = aliases = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -292,7 +296,7 @@ def parse_rule_file(text: str, path: str = "<rules>") -> tuple[RuleFileModel, di
     """
     try:
         _check_bounds(text, path)
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is not None:
