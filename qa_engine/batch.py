@@ -7,10 +7,12 @@ and score; only the parent writes files, so outputs never interleave.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,11 @@ from qa_engine.inputs import CallSource
 from qa_engine.models import CallReport, CallTranscript
 from qa_engine.report.writer import ReportSink
 from qa_engine.rulefile import load_rules
+
+KEPT_REPORTS = 50
+"""Reports a summary keeps for the terminal table (the first by call id); the rest are
+counted only, so a batch's memory does not grow with its size."""
+KEPT_FAILURES = 200
 
 
 @dataclass
@@ -33,6 +40,9 @@ class BatchSummary:
     stt_seconds: float = 0.0
     wall_seconds: float = 0.0
     reports: list[CallReport] = field(default_factory=list)
+    """The first `KEPT_REPORTS` reports by call id (all of them in a small batch)."""
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(call id, error) of the first `KEPT_FAILURES` failed calls."""
 
     @property
     def pass_rate(self) -> float | None:
@@ -42,6 +52,21 @@ class BatchSummary:
     def real_time_factor(self) -> float | None:
         """Wall time spent on audio calls over their audio duration."""
         return self.stt_seconds / self.audio_seconds if self.audio_seconds else None
+
+    def keep(self, report: CallReport) -> None:
+        """Count a finished call; keep it only while it is among the first by call id."""
+        if report.status == "scored":
+            self.scored += 1
+            self.passed += bool(report.passed)
+        else:
+            self.failed += 1
+            if len(self.failures) < KEPT_FAILURES:
+                self.failures.append((report.call_id, report.error or ""))
+        if len(self.reports) < KEPT_REPORTS:
+            bisect.insort(self.reports, report, key=lambda r: r.call_id)
+        elif report.call_id < self.reports[-1].call_id:
+            self.reports.pop()
+            bisect.insort(self.reports, report, key=lambda r: r.call_id)
 
 
 @dataclass
@@ -121,16 +146,29 @@ def run_batch(
     workers: int = 1,
     on_done: Callable[[CallOutcome], None] | None = None,
 ) -> BatchSummary:
-    """Score every source not already in `sink.done`; write each report as it is ready."""
+    """Score every source not already in `sink.done`; write each report as it is ready.
+
+    `sources` is consumed lazily and at most a few calls per worker are in flight, so
+    memory stays flat however many calls there are. A call id seen earlier in the same
+    run is recorded as a failed duplicate, never written over the first one.
+    """
     summary = BatchSummary()
     started = time.perf_counter()
-    todo = []
-    for source in sources:
-        summary.calls += 1
-        if source.key in sink.done:
-            summary.skipped += 1
-        else:
-            todo.append(source)
+    seen: dict[str, str] = {}  # call id -> where it was first read in this run
+
+    def todo() -> Iterator[CallSource]:
+        for source in sources:
+            summary.calls += 1
+            if source.key in seen:
+                first = seen[source.key]
+                error = f"{source.origin}: duplicate call_id '{source.key}' (already read from {first}); give each call its own id"
+                source = CallSource(source.key, source.origin, error=error)
+            else:
+                seen[source.key] = source.origin
+                if source.key in sink.done:
+                    summary.skipped += 1
+                    continue
+            yield source
 
     def finish(outcome: CallOutcome) -> None:
         report = outcome.report
@@ -140,32 +178,46 @@ def run_batch(
             summary.audio_seconds += outcome.audio_seconds
             summary.stt_seconds += outcome.seconds
         sink.write(report)
-        summary.reports.append(report)
-        if report.status == "scored":
-            summary.scored += 1
-            summary.passed += bool(report.passed)
-        else:
-            summary.failed += 1
+        summary.keep(report)
         if on_done:
             on_done(outcome)
 
-    if workers <= 1 or len(todo) <= 1:
+    pending = todo()
+    if workers <= 1:
         scorer = CallScorer(engine, stt_options, cache_dir)
-        for source in todo:
+        for source in pending:
             finish(scorer(source))
     else:
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(todo), os.cpu_count() or 1),
-            initializer=_init_worker,
-            initargs=(rules_path, stt_options, cache_dir),
-        ) as pool:
-            futures = {pool.submit(_work, source): source for source in todo}
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except Exception as error:  # a worker died (e.g. out of memory)
-                    source = futures[future]
-                    outcome = CallOutcome(failed_report(engine, source, f"{source.origin}: worker failed: {error}"))
-                finish(outcome)
+        first = list(itertools.islice(pending, 2))
+        if len(first) <= 1:
+            scorer = CallScorer(engine, stt_options, cache_dir)
+            for source in first:
+                finish(scorer(source))
+        else:
+            _run_pool(itertools.chain(first, pending), engine, finish, workers, (rules_path, stt_options, cache_dir))
     summary.wall_seconds = time.perf_counter() - started
     return summary
+
+
+def _run_pool(sources: Iterator[CallSource], engine: Engine, finish, workers: int, initargs) -> None:
+    """Score in worker processes with a bounded number of calls in flight."""
+    workers = min(workers, os.cpu_count() or 1)
+    limit = 2 * workers
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs) as pool:
+        futures: dict = {}
+        for source in itertools.chain(sources, [None]):
+            if source is not None:
+                futures[pool.submit(_work, source)] = source
+                if len(futures) < limit:
+                    continue
+            while futures and (source is None or len(futures) >= limit):
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    origin = futures.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as error:  # a worker died (e.g. out of memory)
+                        outcome = CallOutcome(
+                            failed_report(engine, origin, f"{origin.origin}: worker failed: {error}")
+                        )
+                    finish(outcome)

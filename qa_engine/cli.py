@@ -100,20 +100,20 @@ def score(
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from qa_engine.batch import run_batch
-    from qa_engine.inputs import iter_calls
+    from qa_engine.inputs import iter_calls, survey
     from qa_engine.report.console import finding_lines, summary_table
     from qa_engine.report.writer import ReportSink
 
     ruleset = _load_rules_or_exit(rules)
     engine = Engine(ruleset)
-    sources = list(iter_calls(paths))
-    if not sources:
+    exclude = [out, html] if html else [out]  # never read this run's own outputs as calls
+    count, has_audio = survey(paths, exclude)
+    if not count:
         errors.print("[red]no calls found[/red] under " + ", ".join(map(str, paths)) + " (expected .json, .jsonl or audio files)")
         raise typer.Exit(1)
-    has_audio = any(s.audio is not None for s in sources)
     stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
     sink = ReportSink(out, fmt.value, resume)
-    pages = _html_writer(html, ruleset, sink, sources) if html else None
+    pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude)) if html else None
 
     def done(outcome) -> None:
         progress.advance(task)
@@ -131,9 +131,9 @@ def score(
         transient=True,
         disable=not errors.is_terminal,
     ) as progress:
-        task = progress.add_task("scoring", total=sum(s.key not in sink.done for s in sources))
+        task = progress.add_task("scoring", total=max(count - len(sink.done), 0))
         summary = run_batch(
-            sources,
+            iter_calls(paths, exclude),
             engine,
             sink,
             rules_path=str(rules) if rules else None,
@@ -142,9 +142,9 @@ def score(
             workers=workers,
             on_done=done,
         )
-    reports = sorted(summary.reports, key=lambda r: r.call_id)
-    console.print(summary_table(reports, ruleset))
-    if details and len(reports) <= 30:
+    reports = summary.reports  # the first by call id; a large batch is only counted
+    console.print(summary_table(reports, ruleset, total=summary.scored + summary.failed))
+    if details and summary.scored + summary.failed <= 30:
         for report in reports:
             if report.findings:
                 console.print(f"[bold]{report.call_id}[/bold]", highlight=False)
@@ -160,9 +160,10 @@ def score(
     console.print(line + f"  → {out}", highlight=False)
     if pages is not None:
         console.print(f"HTML: {pages.finish()}", highlight=False)
-    for report in reports:
-        if report.status == "failed":
-            errors.print(f"[red]failed[/red] {report.call_id}: {report.error}", highlight=False)
+    for call_id, error in summary.failures:
+        errors.print(f"[red]failed[/red] {call_id}: {error}", highlight=False)
+    if summary.failed > len(summary.failures):
+        errors.print(f"[red]… and {summary.failed - len(summary.failures)} more failed calls[/red] (see the reports)")
     if summary.failed:
         raise typer.Exit(2)
 
@@ -177,7 +178,7 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
         errors.print("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
         raise typer.Exit(1)
     writer = HtmlReportWriter(folder, ruleset)
-    by_key = {source.key: source for source in sources}
+    by_key = {source.key: source for source in sources if source.key in sink.done}
     for report in sink.previous_reports():
         source = by_key.get(report.call_id)
         transcript = source.transcript if source else None

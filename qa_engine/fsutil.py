@@ -25,28 +25,29 @@ def write_atomic(target: Path, data: str | bytes) -> None:
         raise
 
 
+MAX_NAME_BYTES = 150
+"""Longest file-name stem (in UTF-8 bytes) made from a call id; suffixes such as
+`.transcript.json` must still fit the 255-byte limit of common file systems."""
+
+_HASH_MARK = "~"
+"""Never kept from a call id, so a disambiguated name can never equal a kept one."""
+
+
 def safe_name(text: str) -> str:
-    """A call id as a file name: path separators and odd characters replaced."""
-    cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text).strip(".")
-    return cleaned[:150] or "call"
+    """A call id as a file-name stem: the same for every writer, and collision-free.
 
-
-_SLUG_BYTES = 120  # leaves room for suffixes under the 255-byte file-name limit
-
-
-def safe_call_filename(call_id: str) -> str:
-    """A call id as a file-name stem that no other call id maps to.
-
-    An id made only of letters, digits and `-_.@` (no leading or trailing dot), at most 120
-    bytes of UTF-8, is its own name. Any other id becomes a readable slug of at most 120
-    bytes plus `~` and 16 hex digits of the sha256 of the exact id: `~` never occurs in an
-    id kept as is, so `x/y` and `x_y` (or two long ids sharing a prefix) never collide.
+    An id made only of letters, digits and ``-_.@`` (not starting or ending with a dot)
+    and at most `MAX_NAME_BYTES` long is used as it is. Any other id has its odd
+    characters replaced, is shortened to fit, and gets ``~`` and a hash of the full id,
+    so `a/b` and `a_b`, `.` and `..`, or two long ids sharing a prefix never share a file.
+    Lone surrogates and other unencodable characters are replaced too.
     """
-    slug = "".join(c if (c.isalnum() and c.isprintable()) or c in "-_.@" else "_" for c in call_id).strip(".")
-    encoded = slug.encode("utf-8")
-    if len(encoded) > _SLUG_BYTES:
-        slug = encoded[:_SLUG_BYTES].decode("utf-8", "ignore")
-    if slug and slug == call_id:
-        return slug
-    digest = hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{slug or 'call'}~{digest}"
+    cleaned = "".join(
+        c if (c.isalnum() and not 0xD800 <= ord(c) <= 0xDFFF) or c in "-_.@" else "_" for c in text
+    ).strip(".")
+    encoded = cleaned.encode("utf-8")
+    if cleaned == text and cleaned and len(encoded) <= MAX_NAME_BYTES:
+        return cleaned
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    stem = encoded[: MAX_NAME_BYTES - 13].decode("utf-8", "ignore") or "call"
+    return f"{stem}{_HASH_MARK}{digest}"

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Speaker = Literal["agent", "customer", "unknown"]
 """`unknown` is what mono speech-to-text produces: the roles cannot be told apart."""
+
+
+def _encodable(value: str | None) -> str | None:
+    """Reject lone surrogates (a JSON escape can make one): no UTF-8 report could hold them."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"contains a lone surrogate (\\u{ord(value[error.start]):04x}) at character {error.start + 1}, "
+                "which is not valid Unicode text"
+            ) from None
+    return value
+
 
 MatchMode = str
 """How a finding matched: one of the modes the rule kinds declare (`kinds.match_mode_labels()`)."""
@@ -23,9 +37,11 @@ class Utterance(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     speaker: Speaker
-    start: float = Field(ge=0)
-    end: float = Field(ge=0)
+    start: float = Field(ge=0, allow_inf_nan=False)
+    end: float = Field(ge=0, allow_inf_nan=False)
     text: str
+
+    _text_encodable = field_validator("text")(_encodable)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Utterance:
@@ -45,6 +61,8 @@ class CallTranscript(BaseModel):
     source: str | None = None
     audio: str | None = None
     stt: dict[str, Any] | None = None
+
+    _ids_encodable = field_validator("call_id", "agent_id")(_encodable)
 
 
 class Evidence(BaseModel):

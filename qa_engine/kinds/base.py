@@ -152,6 +152,11 @@ def spec_kind(spec_class: type[RuleSpec]) -> str:
     return values[0]
 
 
+MAX_EVIDENCE_CHARS = 500
+"""Longest evidence a finding carries; its offsets say where it starts in the original text.
+Ordinary utterances are far shorter, so their evidence is always whole."""
+
+
 @dataclass
 class CallState:
     """Everything known about one call so far; checks read it and keep their state in it."""
@@ -250,6 +255,7 @@ class Check(Generic[SpecT]):
                 first, last = analysis.span(*span)
             else:
                 first, last = 0, len(utterance.text)
+            last = min(last, first + MAX_EVIDENCE_CHARS)  # a huge utterance is not copied into every finding
             evidence = Evidence(text=utterance.text[first:last], start_char=first, end_char=last)
         return Finding(
             rule_id=spec.id,

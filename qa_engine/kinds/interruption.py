@@ -22,7 +22,7 @@ utterance may arrive first on a live call, so the pair is judged when the second
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,16 +50,28 @@ class InterruptionSpec(SpeakerSpec):
 
 @dataclass
 class _Recent:
-    """Recent utterances of each side, so a long call is not rescanned on every turn."""
+    """Recent utterances of each side, so a long call is not rescanned on every turn.
 
-    mine: deque[int] = field(default_factory=deque)
-    theirs: deque[int] = field(default_factory=deque)
+    Each side is an insertion-ordered dict (iterated in arrival order, as before) with a
+    heap of end times beside it, so an utterance is forgotten once it ended before the
+    horizon even when an earlier one with a huge `end` is still remembered: one endless
+    utterance no longer makes every later turn rescan the whole call.
+    """
+
+    mine: dict[int, None] = field(default_factory=dict)
+    theirs: dict[int, None] = field(default_factory=dict)
     flagged: set[int] = field(default_factory=set)
+    _ends: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: {"mine": [], "theirs": []})
+
+    def add(self, side: str, call, index: int) -> None:
+        getattr(self, side)[index] = None
+        heapq.heappush(self._ends[side], (call.utterances[index].end, index))
 
     def forget_before(self, call, horizon: float) -> None:
-        for side in (self.mine, self.theirs):
-            while side and call.utterances[side[0]].end < horizon:
-                side.popleft()
+        for side in ("mine", "theirs"):
+            ends, kept = self._ends[side], getattr(self, side)
+            while ends and ends[0][0] < horizon:
+                kept.pop(heapq.heappop(ends)[1], None)
 
 
 @register
@@ -79,16 +91,17 @@ class InterruptionCheck(Check[InterruptionSpec]):
         findings = []
         if utterance.speaker == self.spec.speaker:
             if self._counts(call, index):
-                state.mine.append(index)
+                state.add("mine", call, index)
                 other = next((o for o in state.theirs if self._overlaps(call, o, index)), None)
                 if other is not None:
                     state.flagged.add(index)
                     findings.append(self._finding(call, other, index))
         elif utterance.speaker == self.other:
-            state.theirs.append(index)
-            for mine in state.mine:
+            state.add("theirs", call, index)
+            for mine in list(state.mine):
                 if mine not in state.flagged and self._overlaps(call, index, mine):
                     state.flagged.add(mine)
+                    del state.mine[mine]  # flagged once: it can never be reported again
                     findings.append(self._finding(call, index, mine))
         return findings
 

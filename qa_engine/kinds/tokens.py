@@ -23,11 +23,13 @@ spaCy token specs (https://spacy.io/usage/rule-based-matching#matcher).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import Field
 
 from qa_engine.kinds.base import CallState, Check, SpeakerFilter, SpeakerSpec, SpecError
+from qa_engine.kinds.regex import RegexCompileError, compile_re2
 from qa_engine.kinds.registry import register
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
@@ -81,6 +83,46 @@ def required_literals(pattern: list[dict[str, Any]]) -> list[set[str]]:
     return required
 
 
+_ATTRIBUTES = {"TEXT": "text", "ORTH": "orth_", "LOWER": "lower_", "NORM": "norm_"}
+
+
+def _re2_extension(attribute: str, regex: str) -> str:
+    """A token extension that is True when RE2 finds `regex` in the token's `attribute`."""
+    from spacy.tokens import Token
+
+    name = "qa_re2_" + hashlib.sha1(f"{attribute}\0{regex}".encode()).hexdigest()[:16]
+    if not Token.has_extension(name):
+        compiled = compile_re2(regex, "REGEX")
+        getter = _ATTRIBUTES[attribute]
+        Token.set_extension(name, getter=lambda token: compiled.search(getattr(token, getter)) is not None)
+    return name
+
+
+def with_re2(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pattern with every `REGEX` predicate run by RE2 instead of Python's `re`.
+
+    spaCy evaluates `{TEXT: {REGEX: …}}` with `re`, which backtracks exponentially on
+    patterns such as `(a+)+$`; RE2 runs in linear time, as the `regex` kind does. A
+    pattern RE2 cannot compile (lookaround, back-references) raises `RegexCompileError`.
+    """
+    rewritten = []
+    for spec in pattern:
+        spec = dict(spec)
+        for key in _ATTRIBUTES:
+            value = spec.get(key)
+            if isinstance(value, dict) and isinstance(value.get("REGEX"), str):
+                rest = {k: v for k, v in value.items() if k != "REGEX"}
+                if rest:
+                    spec[key] = rest
+                else:
+                    del spec[key]
+                extensions = dict(spec.get("_", {}))
+                extensions[_re2_extension(key, value["REGEX"])] = True
+                spec["_"] = extensions
+        rewritten.append(spec)
+    return rewritten
+
+
 class TokenPatternError(SpecError):
     """spaCy rejected a pattern; `index` is its position in `patterns`."""
 
@@ -101,7 +143,9 @@ class TokensCheck(Check[TokensSpec]):
         self.prefilters = [required_literals(pattern) for pattern in spec.patterns]
         for index, pattern in enumerate(spec.patterns):
             try:
-                self.matcher.add(f"p{index}", [pattern])
+                self.matcher.add(f"p{index}", [with_re2(pattern)])
+            except RegexCompileError as error:
+                raise TokenPatternError(index, str(error)) from None
             except Exception as error:  # spaCy raises several types for bad patterns
                 raise TokenPatternError(index, " ".join(str(error).split())[:300]) from None
 

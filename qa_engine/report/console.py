@@ -40,8 +40,11 @@ def print_problems(console: Console, problems: list[Problem]) -> None:
             console.print(frame, markup=False, highlight=False, soft_wrap=True)
 
 
-def summary_table(reports: list[CallReport], rules: RuleSet, limit: int = 50) -> Table:
-    """One row per call: score, pass, findings and the categories that cost points."""
+def summary_table(reports: list[CallReport], rules: RuleSet, limit: int = 50, total: int | None = None) -> Table:
+    """One row per call: score, pass, findings and the categories that cost points.
+
+    `total` is the number of calls when `reports` holds only the first of them."""
+    total = len(reports) if total is None else total
     table = Table(title=f"质检结果 · {rules.name}", show_lines=False)
     for column in ("通话", "坐席", "得分", "结果", "问题数", "扣分项"):
         table.add_column(column)
@@ -65,8 +68,8 @@ def summary_table(reports: list[CallReport], rules: RuleSet, limit: int = 50) ->
             str(len(report.findings)),
             costs or "-",
         )
-    if len(reports) > limit:
-        table.caption = f"… 另有 {len(reports) - limit} 通"
+    if total > min(limit, len(reports)):
+        table.caption = f"… 另有 {total - min(limit, len(reports))} 通"
     return table
 
 

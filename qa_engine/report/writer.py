@@ -36,12 +36,29 @@ CSV_COLUMNS = [
 ]
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection).
+
+    A cell starting with = + - @ tab or CR gets a leading single quote; so does one that
+    already starts with a quote, so `csv_uncell` gives back exactly the original text.
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS + ("'",)) else text
+
+
+def csv_uncell(text: str) -> str:
+    """The original text of a cell written by `csv_cell`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS + ("'",)) else text
+
+
 def csv_row(report: CallReport) -> dict[str, str]:
-    """The per-call table row."""
+    """The per-call table row (text cells escaped against formula injection)."""
     provenance = report.provenance
     return {
-        "call_id": report.call_id,
-        "agent_id": report.agent_id or "",
+        "call_id": csv_cell(report.call_id),
+        "agent_id": csv_cell(report.agent_id or ""),
         "status": report.status,
         "score": "" if report.score is None else f"{report.score:g}",
         "passed": "" if report.passed is None else str(report.passed).lower(),
@@ -49,10 +66,19 @@ def csv_row(report: CallReport) -> dict[str, str]:
         "findings": str(len(report.findings)),
         "duration": f"{report.duration:g}",
         "deductions_by_category": json.dumps(report.category_deductions, ensure_ascii=False),
-        "rules": provenance.rules_name or "" if provenance else "",
-        "source": provenance.source or "" if provenance else "",
-        "error": report.error or "",
+        "rules": csv_cell(provenance.rules_name or "" if provenance else ""),
+        "source": csv_cell(provenance.source or "" if provenance else ""),
+        "error": csv_cell(report.error or ""),
     }
+
+
+def _complete_lines(path: Path) -> str:
+    """The file's text up to its last newline: every line was appended whole with its
+    newline, so anything after the last one is a line torn by an interruption (possibly
+    in the middle of a multi-byte character). Other undecodable bytes are replaced."""
+    data = path.read_bytes()
+    data = data[: data.rfind(b"\n") + 1]
+    return data.decode("utf-8", errors="replace")
 
 
 class ReportSink:
@@ -63,6 +89,7 @@ class ReportSink:
         self.format = fmt
         out_dir.mkdir(parents=True, exist_ok=True)
         self.done: set[str] = set()
+        self._written: dict[str, int] = {}  # call id -> reports written for it in this run
         if fmt == "json":
             self.done = self._scored_json_files() if resume else set()
         else:
@@ -73,8 +100,15 @@ class ReportSink:
         return self.out_dir / f"{safe_name(call_id)}.json"
 
     def write(self, report: CallReport) -> None:
+        """Write one report; a second report for the same call id in one run never replaces
+        the first (in json format it goes to `<name>~2.json`, `~3` …)."""
+        count = self._written.get(report.call_id, 0) + 1
+        self._written[report.call_id] = count
         if self.format == "json":
-            write_atomic(self.report_path(report.call_id), report.model_dump_json(indent=2))
+            path = self.report_path(report.call_id)
+            if count > 1:
+                path = path.with_name(f"{path.stem}~{count}.json")
+            write_atomic(path, report.model_dump_json(indent=2))
         elif self.format == "jsonl":
             self._append(report.model_dump_json() + "\n")
         else:
@@ -89,9 +123,9 @@ class ReportSink:
         reports = []
         if self.format == "json":
             candidates = [self.report_path(call_id) for call_id in self.done]
-            texts = [p.read_text(encoding="utf-8") for p in candidates if p.exists()]
+            texts = [p.read_bytes().decode("utf-8", "replace") for p in candidates if p.exists()]
         elif self.format == "jsonl":
-            texts = self.path.read_text(encoding="utf-8").splitlines()
+            texts = _complete_lines(self.path).splitlines()
         else:
             return []
         for text in texts:
@@ -124,7 +158,7 @@ class ReportSink:
         """Keep the complete, scored lines of an earlier run (on resume) and start the file."""
         kept: list[str] = []
         if resume and self.path.exists():
-            text = self.path.read_text(encoding="utf-8")
+            text = _complete_lines(self.path)
             if self.format == "jsonl":
                 for line in text.splitlines():
                     try:
@@ -139,7 +173,7 @@ class ReportSink:
                     if None in row or any(row.get(c) is None for c in CSV_COLUMNS):
                         continue  # torn row
                     if row["status"] == "scored":
-                        self.done.add(row["call_id"])
+                        self.done.add(csv_uncell(row["call_id"]))
                         buffer = io.StringIO()
                         csv.DictWriter(buffer, CSV_COLUMNS).writerow(row)
                         kept.append(buffer.getvalue())

@@ -4,7 +4,7 @@ A call that ends normally is saved as `<name>.report.json`; one whose client van
 mid-call as `<name>.partial.report.json` holding `Session.report()` at that moment
 (call-level rules undecided). Audio calls also keep the transcript that was heard.
 
-`<name>` is `fsutil.safe_call_filename(call_id)`: the id itself when it is a plain file
+`<name>` is `fsutil.safe_name(call_id)`: the id itself when it is a plain file
 name, else a bounded slug plus a hash of the exact id, so two ids never share a file. A
 report never overwrites another: a call id used again is saved as `<name>~2.report.json`,
 `<name>~3…` (the first free number).
@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from qa_engine.fsutil import safe_call_filename, write_atomic
+from qa_engine.fsutil import safe_name, write_atomic
 from qa_engine.models import CallReport, CallTranscript
 
 
@@ -30,7 +30,7 @@ class Archive:
         """Where the `copy`-th report (or transcript) of `call_id` goes (1: the first)."""
         middle = ".partial" if partial else ""
         again = f"~{copy}" if copy > 1 else ""
-        return self.out_dir / f"{safe_call_filename(call_id)}{again}{middle}.{kind}.json"
+        return self.out_dir / f"{safe_name(call_id)}{again}{middle}.{kind}.json"
 
     def save(self, report: CallReport, transcript: CallTranscript | None = None, partial: bool = False) -> Path:
         """Write the report (and transcript) under a name no earlier call holds; returns the

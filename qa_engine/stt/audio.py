@@ -25,6 +25,12 @@ DEFAULT_WINDOW_SECONDS = 600.0
 CUT_SEARCH_SECONDS = 20.0
 """A window ends at the quietest moment of its last stretch this long, not mid-word."""
 
+MIN_SAMPLE_RATE = 4_000
+MAX_SAMPLE_RATE = 384_000
+"""Telephone audio is 8 kHz; anything outside these is a damaged or hostile header."""
+MAX_AUDIO_SECONDS = float(os.environ.get("QA_MAX_AUDIO_SECONDS", 4 * 3600))
+"""Longest recording accepted (4 hours; `QA_MAX_AUDIO_SECONDS` changes it)."""
+
 _CUT_BLOCK = SAMPLE_RATE // 10
 _SILENT_PEAK = 1e-4
 _MAX_LOST_SECONDS = 1.0
@@ -84,11 +90,38 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """Check a file is usable audio and describe it, without decoding it.
 
     Fails fast (before any model is loaded) on the common mistakes: wrong path, empty
-    file, a non-audio file, or a container without an audio stream.
+    file, a non-audio file, a container without an audio stream, or an implausible
+    sample rate or length (see `check_plausible`).
     """
     with _open(path) as container:
         stream = _audio_stream(container, path)
-        return _info(container, stream, path)
+        info = _info(container, stream, path)
+    check_plausible(info, _wav_declared_seconds(path))
+    return info
+
+
+def check_plausible(info: AudioInfo, declared_seconds: float | None = None) -> None:
+    """Raise `AudioError` for a sample rate or a declared length no call recording has.
+
+    A WAV header claiming 1 Hz turns 1.7 MB into 121 hours of audio to decode and
+    transcribe; such a file is rejected here, before any decoding. Shared by the batch
+    and the server's upload path.
+    """
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            info.path,
+            f"implausible sample rate {info.sample_rate} Hz (accepted: {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz); "
+            "the header is probably damaged",
+            _HINT_CONVERT,
+        )
+    for seconds in (declared_seconds, info.duration):
+        if seconds is not None and seconds > MAX_AUDIO_SECONDS:
+            raise AudioError(
+                info.path,
+                f"implausibly long: its header says {seconds / 3600:.1f} hours "
+                f"(limit {MAX_AUDIO_SECONDS / 3600:g} h, QA_MAX_AUDIO_SECONDS)",
+                "split the recording, or raise the limit if it really is that long; " + _HINT_CONVERT,
+            )
 
 
 def iter_windows(
@@ -111,6 +144,8 @@ def iter_windows(
     with _open(path) as container:
         stream = _audio_stream(container, path)
         info = _info(container, stream, path)
+        check_plausible(info, declared_wav)
+        max_emitted = int(MAX_AUDIO_SECONDS * SAMPLE_RATE)
         resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=SAMPLE_RATE)
         channels = stream.codec_context.channels
         # Chunks are copied straight into a window-sized buffer: no list of pieces and no
@@ -133,6 +168,11 @@ def iter_windows(
                 filled += take
                 used += take
                 if filled == max_samples:
+                    if emitted + filled > max_emitted:
+                        raise AudioError(
+                            path, f"longer than the limit of {MAX_AUDIO_SECONDS / 3600:g} hours (QA_MAX_AUDIO_SECONDS)",
+                            "split the recording, or raise the limit",
+                        )
                     cut = _quiet_cut(buf, search)
                     fresh = np.empty_like(buf)
                     fresh[:, : max_samples - cut] = buf[:, cut:]

@@ -11,6 +11,7 @@ on the corpus is searched.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,22 +28,32 @@ class LabelFileError(ValueError):
 
 
 def read_labels(path: Path) -> set[Label]:
+    """The labels CSV; a row that is short, not UTF-8 or has a bad index is a located error."""
     labels: set[Label] = set()
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        raw = path.read_bytes()
     except OSError as error:
         raise LabelFileError(f"{path}: cannot read labels: {error}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = {"call_id", "utterance_index", "category"} - set(reader.fieldnames or [])
-        if missing:
-            raise LabelFileError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,utterance_index,category")
-        for row_number, row in enumerate(reader, start=2):
-            index = (row["utterance_index"] or "").strip()
-            try:
-                labels.add((row["call_id"].strip(), int(index) if index else None, row["category"].strip()))
-            except ValueError:
-                raise LabelFileError(f"{path}:{row_number}: utterance_index {index!r} is not a whole number") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise LabelFileError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the labels as UTF-8 CSV"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = {"call_id", "utterance_index", "category"} - set(reader.fieldnames or [])
+    if missing:
+        raise LabelFileError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,utterance_index,category")
+    for row in reader:
+        row_number = reader.line_num
+        if row.get("call_id") is None or row.get("category") is None or row.get("utterance_index") is None:
+            raise LabelFileError(f"{path}:{row_number}: too few cells; expected call_id,utterance_index,category")
+        index = row["utterance_index"].strip()
+        try:
+            labels.add((row["call_id"].strip(), int(index) if index else None, row["category"].strip()))
+        except ValueError:
+            raise LabelFileError(f"{path}:{row_number}: utterance_index {index!r} is not a whole number") from None
     return labels
 
 

@@ -136,9 +136,14 @@ def test_defect_06_wav_header_claiming_1hz_is_refused_before_transcription(start
     lying = wav_bytes(sample_rate=1, data_bytes=1_700_000)  # 1.7 MB "of 850,000 s" (236 h)
     started = time.monotonic()
     reply = httpx.post(server.http_url + "/v1/calls?call_id=hz1&filename=call.wav", content=lying, timeout=30)
-    assert reply.status_code == 413, reply.text
-    assert "max_call_seconds" in reply.json()["detail"]
+    assert reply.status_code == 422, reply.text  # the shared audio check: a damaged header, located
+    assert "implausible sample rate 1 Hz" in reply.json()["detail"]
     assert time.monotonic() - started < 5 and recognizer.files == 0
+    short_limit = start_server(recognizer=recognizer, cache_dir=tmp_path / "cache2", max_call_seconds=60)
+    two_minutes = wav_bytes(sample_rate=8000, data_bytes=8000 * 2 * 120)  # plausible header, over the limit
+    reply = httpx.post(short_limit.http_url + "/v1/calls?call_id=long&filename=call.wav", content=two_minutes, timeout=30)
+    assert reply.status_code == 413, reply.text
+    assert "max_call_seconds" in reply.json()["detail"] and recognizer.files == 0
     fine = httpx.post(server.http_url + "/v1/calls?call_id=ok&filename=call.wav", content=wav_bytes(), timeout=30)
     assert fine.status_code == 200, fine.text
 

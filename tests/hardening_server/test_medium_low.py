@@ -129,7 +129,7 @@ def test_defect_14_deeply_nested_rule_yaml_reload_is_located_4xx(start_server, t
     reply = httpx.post(server.http_url + "/v1/rules/reload")
     assert reply.status_code == 422
     problem = reply.json()["problems"][0]
-    assert problem["path"] == str(rules) and "nested" in problem["message"]
+    assert problem["path"] == str(rules) and "nesting depth" in problem["message"]
     assert reply.json()["rules"]["house"]["rules"] > 0  # the old rules stay
 
 
