@@ -14,7 +14,7 @@ Speaker = Literal["agent", "customer", "unknown"]
 """`unknown` is what mono speech-to-text produces: the roles cannot be told apart."""
 
 MatchMode = Literal[
-    "exact", "pinyin", "fuzzy", "regex", "tokens", "opener", "missing", "timing", "sequence"
+    "exact", "pinyin", "fuzzy", "regex", "tokens", "opener", "near", "missing", "timing", "sequence"
 ]
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .kinds import KINDS, Check, rule_union
 from .kinds.regex import RegexCompileError
 from .kinds.tokens import TokenPatternError
+from .lexicons import CONTEXT_KEY, Lexicons
 from .nlp import NlpResources
 
 RuleUnion = rule_union()
@@ -43,6 +44,9 @@ class RuleFileModel(BaseModel):
     description: str | None = None
     scorecard: Scorecard = Field(default_factory=Scorecard)
     categories: dict[str, str] = Field(default_factory=dict, description="Category id -> label shown in reports")
+    lexicons: Lexicons = Field(
+        default_factory=dict, description="Named word lists; `@name` in a phrase list, `{{name}}` in a regex"
+    )
     rules: list[RuleUnion] = Field(min_length=1)  # type: ignore[valid-type]
 
 
@@ -212,6 +216,13 @@ def _validation_problems(path: str, data: Any, error: ValidationError, locations
     return problems
 
 
+def _valid_lexicons(value: Any) -> bool:
+    """Lexicons well-formed enough to resolve references (their own errors are reported anyway)."""
+    return isinstance(value, dict) and all(
+        isinstance(entries, list) and all(isinstance(e, str) for e in entries) for entries in value.values()
+    )
+
+
 def parse_rule_file(text: str, path: str = "<rules>") -> tuple[RuleFileModel, dict[tuple, Location]]:
     """YAML text to a validated model, or `RuleFileError` with located problems."""
     try:
@@ -249,8 +260,10 @@ def parse_rule_file(text: str, path: str = "<rules>") -> tuple[RuleFileModel, di
         )
         for p, mark in dupes
     ]
+    lexicons = data.get("lexicons")
+    context = {CONTEXT_KEY: lexicons if _valid_lexicons(lexicons) else {}}
     try:
-        model = RuleFileModel.model_validate(data)
+        model = RuleFileModel.model_validate(data, context=context)
     except ValidationError as error:
         problems.extend(_validation_problems(path, data, error, locations))
         raise RuleFileError(problems) from None

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from . import (  # noqa: F401  (each import registers its kind)
     interruption,
+    near,
     opener,
     phrases,
     regex,

@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..lexicons import NonEmptyPhrases
 from ..matching import ALL_MODES, Mode, PhraseSet
 from ..models import MatchInfo
 from .base import Check, RuleSpec, SpeakerFilter
@@ -33,7 +34,7 @@ from .registry import register
 class PhrasesSpec(RuleSpec):
     kind: Literal["phrases"]
     speaker: SpeakerFilter = "agent"
-    phrases: list[str] = Field(min_length=1)
+    phrases: NonEmptyPhrases
     match: list[Mode] = Field(default_factory=lambda: list(ALL_MODES), description="Match modes to use")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
     pinyin_min_chars: int = Field(default=2, ge=1, description="Shortest phrase matched by pinyin")

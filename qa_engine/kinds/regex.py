@@ -26,6 +26,7 @@ from typing import Literal
 import re2
 from pydantic import Field
 
+from ..lexicons import OptionalPattern, Pattern
 from ..models import MatchInfo
 from .base import Check, RuleSpec, SpeakerFilter
 from .registry import register
@@ -34,8 +35,8 @@ from .registry import register
 class RegexSpec(RuleSpec):
     kind: Literal["regex"]
     speaker: SpeakerFilter = "agent"
-    pattern: str = Field(min_length=1, description="RE2 syntax")
-    exclude: str | None = Field(default=None, description="No finding when this also matches the utterance")
+    pattern: Pattern = Field(min_length=1, description="RE2 syntax; {{name}} is any entry of a lexicon")
+    exclude: OptionalPattern = Field(default=None, description="No finding when this also matches the utterance")
     text: Literal["compact", "normalized"] = Field(
         default="compact", description="compact: without punctuation or spaces; normalized: with them"
     )

@@ -30,6 +30,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..lexicons import NonEmptyPhrases, Phrases
 from ..matching import PhraseSet
 from ..models import MatchInfo
 from .base import Check, RuleSpec
@@ -44,8 +45,8 @@ class RequiredSpec(RuleSpec):
     )
     turns: int | None = Field(default=None, ge=1, description="The speaker's first/last N turns")
     seconds: float | None = Field(default=None, gt=0, description="The first/last N seconds of the call")
-    phrases: list[str] = Field(min_length=1, description="At least one of these must be said")
-    together_with: list[str] = Field(default_factory=list, description="…and, if given, one of these too")
+    phrases: NonEmptyPhrases = Field(description="At least one of these must be said")
+    together_with: Phrases = Field(default_factory=list, description="…and, if given, one of these too")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
 
     def phrases_used(self) -> list[str]:

@@ -32,6 +32,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..lexicons import Phrases
 from ..matching import PhraseSet
 from ..models import MatchInfo
 from .base import Check, RuleSpec
@@ -41,8 +42,8 @@ from .registry import register
 class SilenceSpec(RuleSpec):
     kind: Literal["silence"]
     max_gap: float = Field(default=10.0, gt=0, description="Seconds with nobody speaking")
-    hold_phrases: list[str] = Field(default_factory=lambda: ["稍等", "稍候"])
-    thank_phrases: list[str] = Field(default_factory=list, description="Said after a hold; empty: not checked")
+    hold_phrases: Phrases = Field(default_factory=lambda: ["稍等", "稍候"])
+    thank_phrases: Phrases = Field(default_factory=list, description="Said after a hold; empty: not checked")
     thank_message: str = "等待后未感谢客户"
 
     def phrases_used(self) -> list[str]:

@@ -43,6 +43,7 @@ MODE_LABELS = {
     "regex": "正则匹配",
     "tokens": "分词模式",
     "opener": "句首检测",
+    "near": "近距离组合",
     "missing": "缺失检测",
     "timing": "时间计算",
     "sequence": "上下文序列",
