@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from qa_engine.engine import finding_order
 from qa_engine.live import AudioCall, LiveCall, StreamingAudioCall, SttWorker
 from qa_engine.live.reference import ReferenceRecognizer
-from qa_engine.engine import finding_order
 from qa_engine.models import Finding, Utterance
 
 pytest_plugins = ["livekit"]  # its fixtures (not a conftest.py: see tests/server/serverkit.py)
