@@ -71,6 +71,8 @@ class OpenerCheck(Check):
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]
+        if not any(opener in analysis.compact for opener in self.openers):
+            return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
         clauses = analysis.speech_clauses if self.spec.clauses == "speech" else analysis.clauses
         for start, end in clauses:
