@@ -5,7 +5,11 @@ session, and the same for the simplest alternative: Python substring search of e
 phrase of every phrase rule, exact matching only. Targets (issue 2): >= 100 calls/s per
 core with pinyin and fuzzy matching on; per-utterance p99 < 5 ms.
 
-    python bench/throughput.py [--calls 1000] [--utterances 60] [--seed 7]
+    python bench/throughput.py [--calls 1000] [--utterances 60] [--seed 7] [--rules FILE]
+        [--compare-rules tests/fixtures/compat/release-0.1-default.yaml]
+
+`--compare-rules` times a second rule file on the same calls in the same run (e.g. the
+previous release's default set) and prints the ratio.
 """
 
 from __future__ import annotations
@@ -96,13 +100,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--utterances", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rules", type=Path, default=None, help="rule file (default: the bundled default set)")
+    parser.add_argument("--compare-rules", type=Path, default=None, help="a second rule file timed on the same calls")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     rng = random.Random(args.seed)
     calls = [generate_call(rng, i, args.utterances) for i in range(args.calls)]
     total_utterances = sum(len(c.utterances) for c in calls)
-    rules = load_rules()
+    rules = load_rules(args.rules)
     engine = Engine(rules)
     engine.score(calls[0])  # warm caches and the tokenizer, as a running service would be
 
@@ -140,6 +146,15 @@ def main() -> None:
           f"p99 {percentile(base_latencies, 0.99) * 1000:.3f} ms")
     print(f"engine / baseline time ratio: {engine_seconds / baseline_seconds:.1f}x slower, for "
           f"{len(rules.checks)} rule checks (incl. pinyin, fuzzy, tokens) vs exact phrase search")
+    if args.compare_rules is not None:
+        other = Engine(load_rules(args.compare_rules))
+        other.score(calls[0])
+        started = time.perf_counter()
+        for call in calls:
+            other.score(call)
+        other_seconds = time.perf_counter() - started
+        print(f"{args.compare_rules}: {len(calls) / other_seconds:8.1f} calls/s on one core; "
+              f"this rule set runs at {other_seconds / engine_seconds:.2f}x its speed")
     verdict = "PASS" if len(calls) / engine_seconds >= 100 and percentile(latencies, 0.99) < 0.005 else "MISS"
     print(f"target >= 100 calls/s and p99 < 5 ms: {verdict}")
 

@@ -302,10 +302,12 @@ def rules_explain(
     show("pinyin", result.pinyin)
     show("folded pinyin", result.folded_pinyin)
     show("clauses", " | ".join(result.clauses))
+    show("speech clause", " | ".join(result.speech_clauses))
     show("tokens", " / ".join(result.tokens))
     for phrase in result.phrases:
         verdict = f"match: {phrase.hit_mode}" if phrase.hit_mode else "no match"
-        show("  phrase", f"{phrase.phrase}  fuzzy {phrase.fuzzy:g}  {verdict}")
+        lexicon = f"  (@{phrase.lexicon})" if phrase.lexicon else ""
+        show("  phrase", f"{phrase.phrase}{lexicon}  fuzzy {phrase.fuzzy:g}  {verdict}")
     if result.fires:
         for finding in result.findings:
             words = f"「{finding.evidence.text}」" if finding.evidence else ""

@@ -17,6 +17,16 @@ from qa_engine.text import analyze
 ROLES_UNKNOWN = "单声道录音无法区分客服与客户,此规则需要说话人角色,未检查"
 
 
+def finding_order(finding: Finding) -> tuple:
+    """Call order, as reports list findings (live, they arrive in the order they were decided)."""
+    return (
+        finding.start is None,
+        finding.start or 0.0,
+        -1 if finding.utterance_index is None else finding.utterance_index,
+        finding.rule_id,
+    )
+
+
 class SessionClosedError(RuntimeError):
     """An utterance arrived after the call was closed."""
 
@@ -76,15 +86,7 @@ class Session:
     def report(self) -> CallReport:
         """The report so far (after `close`, the final one)."""
         rules = self.engine.rules
-        ordered = sorted(
-            self.findings,
-            key=lambda f: (
-                f.start is None,
-                f.start or 0.0,
-                -1 if f.utterance_index is None else f.utterance_index,
-                f.rule_id,
-            ),
-        )
+        ordered = sorted(self.findings, key=finding_order)
         return CallReport(
             call_id=self.call.call_id,
             agent_id=self.call.agent_id,

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from qa_engine.kinds import KINDS, Check, SpecError, rule_union
+from qa_engine.lexicons import CONTEXT_KEY, Lexicons
 from qa_engine.nlp import NlpResources
 
 
@@ -40,6 +41,9 @@ class RuleFileBase(BaseModel):
     description: str | None = None
     scorecard: Scorecard = Field(default_factory=Scorecard)
     categories: dict[str, str] = Field(default_factory=dict, description="Category id -> label shown in reports")
+    lexicons: Lexicons = Field(
+        default_factory=dict, description="Named word lists; `@name` in a phrase list, `{{name}}` in a regex"
+    )
 
 
 _MODELS: dict[tuple[type, ...], type[RuleFileBase]] = {}
@@ -227,6 +231,13 @@ def _validation_problems(path: str, data: Any, error: ValidationError, locations
     return problems
 
 
+def _valid_lexicons(value: Any) -> bool:
+    """Lexicons well-formed enough to resolve references (their own errors are reported anyway)."""
+    return isinstance(value, dict) and all(
+        isinstance(entries, list) and all(isinstance(e, str) for e in entries) for entries in value.values()
+    )
+
+
 def _limit(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -340,8 +351,10 @@ def parse_rule_file(text: str, path: str = "<rules>") -> tuple[RuleFileModel, di
         )
         for p, mark in dupes
     ]
+    lexicons = data.get("lexicons")
+    context = {CONTEXT_KEY: lexicons if _valid_lexicons(lexicons) else {}}
     try:
-        model = rule_file_model().model_validate(data)
+        model = rule_file_model().model_validate(data, context=context)
     except ValidationError as error:
         problems.extend(_validation_problems(path, data, error, locations))
         raise RuleFileError(problems) from None

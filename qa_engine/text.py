@@ -111,6 +111,7 @@ class AnalyzedText:
     _pinyin_text: str | None = field(default=None, repr=False)
     _pinyin_starts: list[int] | None = field(default=None, repr=False)
     _doc: Doc | None = field(default=None, repr=False)
+    _speech_clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
 
     @property
     def pinyin_text(self) -> str:
@@ -133,6 +134,15 @@ class AnalyzedText:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Compact span [start, end) to the span in the original text."""
         return self.offsets[start], self.offsets[end - 1] + 1
+
+    @property
+    def speech_clauses(self) -> list[tuple[int, int]]:
+        """Clauses split also at discourse markers, fillers stripped (see `clauses`); made on request."""
+        if self._speech_clauses is None:
+            from qa_engine.clauses import speech_clauses
+
+            self._speech_clauses = speech_clauses(self.compact, self.clauses)
+        return self._speech_clauses
 
     def doc(self, nlp) -> Doc:
         """spaCy tokens, made on first request only: most rules never need them."""

@@ -345,7 +345,7 @@ def test_header_shows_score_verdict_and_provenance(built: Built, default_rules):
     assert default_rules.name in summary and report.provenance.rules_sha256[:12] in summary
     assert report.provenance.engine_version in summary
     cats = dom.by_id("categories").text()
-    assert "服务禁语" in cats and "-40" in cats and "情绪安抚" in cats and "结束语" in cats
+    assert "服务禁语" in cats and "-40" in cats and "情绪安抚" in cats
     assert parse(built.pages["clean_01"]).by_id("verdict").text() == "合格"
     assert parse(built.pages["nonstandard_04"]).by_id("verdict").text() == "不合格"
 
@@ -357,7 +357,8 @@ def test_finding_list_explains_each_match(built: Built):
         item = dom.by_id(f"f{i}").text()
         assert finding.rule_id in item and finding.message in item and f"-{finding.deduction:g}" in item
         assert finding.match.detail in item and "违规承诺" in item
-    assert "正则匹配" in dom.by_id("f0").text() and "00:10.5" in dom.by_id("f0").text()
+    assert "精确匹配" in dom.by_id("f0").text() and "00:10.5" in dom.by_id("f0").text()
+    assert "近距离组合" in dom.by_id("f1").text()  # overpromise.guarantee: a `near` rule
 
 
 def test_call_level_findings_and_unchecked_rules_are_listed(built: Built):

@@ -26,7 +26,9 @@ from typing import Literal
 from pydantic import Field
 
 from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
+from qa_engine.kinds.regex import compile_re2
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import Pattern, Phrases
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
 from qa_engine.text import compact_form
@@ -36,10 +38,20 @@ class OpenerSpec(SpeakerSpec):
     kind: Literal["opener"]
     speaker: SpeakerFilter = "agent"
     openers: list[str] = Field(min_length=1)
-    allow: list[str] = Field(default_factory=list, description="Clause openings that never fire")
+    allow: Phrases = Field(default_factory=list, description="Clause openings that never fire")
     skip_prefixes: list[str] = Field(
         default_factory=lambda: ["嗯", "啊", "呃", "哦", "噢", "额"],
         description="Hesitations skipped before looking at the opening",
+    )
+    clauses: Literal["punctuation", "speech"] = Field(
+        default="punctuation",
+        description="punctuation: clauses end at punctuation and pauses; speech: also at discourse "
+        "markers (嗯, 好的, 然后 …) with leading fillers skipped, for unpunctuated speech-to-text",
+    )
+    exempt: list[Pattern] = Field(
+        default_factory=list,
+        description="RE2 patterns matched at the clause opening; a match never fires "
+        "(conditions 不…的话, echo questions 不X是吧)",
     )
 
     def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
@@ -61,20 +73,24 @@ class OpenerCheck(Check[OpenerSpec]):
         self.openers = sorted({compact_form(o) for o in spec.openers} - {""}, key=len, reverse=True)
         self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
         self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
+        self.exempt = [compile_re2(pattern, "exempt") for pattern in spec.exempt]
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]
+        if not any(opener in analysis.compact for opener in self.openers):
+            return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
-        for start, end in analysis.clauses:
+        clauses = analysis.speech_clauses if self.spec.clauses == "speech" else analysis.clauses
+        for start, end in clauses:
             clause = analysis.compact[start:end]
             skipped = self._skip_hesitations(clause)
             clause, start = clause[skipped:], start + skipped
             if any(clause.startswith(allowed) for allowed in self.allow):
                 continue
             opener = next((o for o in self.openers if clause.startswith(o)), None)
-            if opener is None:
+            if opener is None or any(pattern.match(clause) for pattern in self.exempt):
                 continue
             shown = clause[: min(len(clause), len(opener) + 3)]
             info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import NonEmptyPhrases
 from qa_engine.matching import ALL_MODES, Mode, PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
@@ -38,7 +39,7 @@ LOW_FUZZY_THRESHOLD = 80.0
 class PhrasesSpec(SpeakerSpec):
     kind: Literal["phrases"]
     speaker: SpeakerFilter = "agent"
-    phrases: list[str] = Field(min_length=1)
+    phrases: NonEmptyPhrases
     match: list[Mode] = Field(default_factory=lambda: list(ALL_MODES), description="Match modes to use")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
     pinyin_min_chars: int = Field(default=2, ge=1, description="Shortest phrase matched by pinyin")

@@ -28,6 +28,7 @@ from pydantic import Field
 
 from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerFilter, SpeakerSpec, SpecError
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import OptionalPattern, Pattern
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
 
@@ -35,8 +36,8 @@ from qa_engine.nlp import NlpResources
 class RegexSpec(SpeakerSpec):
     kind: Literal["regex"]
     speaker: SpeakerFilter = "agent"
-    pattern: str = Field(min_length=1, description="RE2 syntax")
-    exclude: str | None = Field(default=None, description="No finding when this also matches the utterance")
+    pattern: Pattern = Field(min_length=1, description="RE2 syntax; {{name}} is any entry of a lexicon")
+    exclude: OptionalPattern = Field(default=None, description="No finding when this also matches the utterance")
     text: Literal["compact", "normalized"] = Field(
         default="compact", description="compact: without punctuation or spaces; normalized: with them"
     )

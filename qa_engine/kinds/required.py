@@ -32,6 +32,7 @@ from pydantic import Field, model_validator
 
 from qa_engine.kinds.base import CallState, Check, SpeakerSpec
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import NonEmptyPhrases, Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
@@ -45,8 +46,8 @@ class RequiredSpec(SpeakerSpec):
     )
     turns: int | None = Field(default=None, ge=1, description="The speaker's first/last N turns")
     seconds: float | None = Field(default=None, gt=0, description="The first/last N seconds of the call")
-    phrases: list[str] = Field(min_length=1, description="At least one of these must be said")
-    together_with: list[str] = Field(default_factory=list, description="…and, if given, one of these too")
+    phrases: NonEmptyPhrases = Field(description="At least one of these must be said")
+    together_with: Phrases = Field(default_factory=list, description="…and, if given, one of these too")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
 
     phrase_fields: ClassVar[tuple[str, ...]] = ("phrases", "together_with")

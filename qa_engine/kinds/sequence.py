@@ -27,16 +27,19 @@ sequences themselves; they are evaluated first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import re2
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_engine.kinds.base import CallState, Check, RuleSpec, SpeakerFilter
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
+from qa_engine.text import compact_form
 
 
 class Condition(BaseModel):
@@ -45,7 +48,10 @@ class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     speaker: SpeakerFilter = "any"
-    phrases: list[str] | None = None
+    phrases: Phrases | None = None
+    pinyin_min_chars: int = Field(
+        default=2, ge=1, description="Shortest phrase also matched by sound; raise it for broad lexicons"
+    )
     rules: list[str] | None = Field(default=None, description="Any of these rule ids fired on the utterance")
     all: list[Condition] | None = None
     any: list[Condition] | None = None
@@ -68,7 +74,7 @@ class Condition(BaseModel):
         if self.speaker != "any":
             parts.append({"agent": "客服", "customer": "客户"}[self.speaker])
         if self.phrases:
-            parts.append("说「" + "/".join(self.phrases) + "」")
+            parts.append("说「" + "/".join(_shown_phrases(self.phrases)) + "」")
         if self.rules:
             parts.append("触发规则 " + "/".join(self.rules))
         if self.all:
@@ -78,6 +84,17 @@ class Condition(BaseModel):
         if self.not_:
             parts.append("非(" + self.not_.describe() + ")")
         return " ".join(parts) or "任意话语"
+
+
+def _shown_phrases(phrases: list[str]) -> list[str]:
+    """Phrases as the rule file wrote them: a whole lexicon shows as its `@name`."""
+    origin = getattr(phrases, "origin", {})
+    shown: list[str] = []
+    for phrase in phrases:
+        item = "@" + origin[phrase] if phrase in origin else phrase
+        if item not in shown:
+            shown.append(item)
+    return shown
 
 
 Predicate = Callable[[CallState, int], bool]
@@ -90,7 +107,7 @@ def compile_condition(condition: Condition) -> Predicate:
         wanted = condition.speaker
         tests.append(lambda call, i: call.utterances[i].speaker == wanted)
     if condition.phrases:
-        phrase_set = PhraseSet(condition.phrases)
+        phrase_set = PhraseSet(condition.phrases, pinyin_min_chars=condition.pinyin_min_chars)
         tests.append(lambda call, i: bool(phrase_set.find(call.analyses[i])))
     if condition.rules:
         wanted_rules = set(condition.rules)
@@ -116,6 +133,19 @@ class SequenceSpec(RuleSpec):
         default=None, description="Whose turns the window counts; default: expect's speaker"
     )
     fire_when: Literal["missing", "present"] = "missing"
+    episodes: bool = Field(
+        default=False,
+        description="One finding per episode: triggers while an episode is open join it; "
+        "the episode ends when `expect` is met",
+    )
+    lookback_turns: int = Field(
+        default=0, ge=0, description="With episodes: `expect` met in this many window turns before a trigger covers it"
+    )
+    max_findings: int | None = Field(default=None, ge=1, description="At most this many findings per call")
+    window_ignore: Phrases = Field(
+        default_factory=list,
+        description="Window turns made only of these words (backchannels: 嗯, 对, 好的) are not counted",
+    )
 
     reads_other_rules: ClassVar[bool] = True
 
@@ -132,6 +162,14 @@ class _Pending:
     remaining: int
 
 
+@dataclass
+class _Episode:
+    open: bool = False
+    window: _Pending | None = None
+    window_turns: list[int] = field(default_factory=list)
+    recent_met: list[int] = field(default_factory=list)
+
+
 @register
 class SequenceCheck(Check[SequenceSpec]):
     match_modes = {"sequence": "上下文序列"}
@@ -142,12 +180,74 @@ class SequenceCheck(Check[SequenceSpec]):
         self.trigger = compile_condition(spec.trigger)
         self.expect = compile_condition(spec.expect)
         self.window_speaker = spec.window_speaker or spec.expect.speaker
+        self.trigger_words = PhraseSet(spec.trigger.all_phrases(), pinyin_min_chars=spec.trigger.pinyin_min_chars)
+        ignored = sorted({compact_form(w) for w in spec.window_ignore} - {""}, key=len, reverse=True)
+        self.ignore = re2.compile("(?:" + "|".join(re2.escape(w) for w in ignored) + ")+") if ignored else None
+
+    def _counts(self, call, index) -> bool:
+        """Whether utterance `index` is a turn of the window: the right speaker, not a mere backchannel."""
+        if self.window_speaker != "any" and call.utterances[index].speaker != self.window_speaker:
+            return False
+        return self.ignore is None or not self.ignore.fullmatch(call.analyses[index].compact)
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
+        if self.spec.episodes:
+            return self._capped(call, self._feed_episode(call, index))
+        return self._capped(call, self._feed_each(call, index))
+
+    def close(self, call: CallState) -> list[Finding]:
+        if self.spec.episodes:
+            episode: _Episode = call.state(self.spec.id, _Episode)
+            findings = []
+            if episode.window is not None and self.spec.fire_when == "missing":
+                findings.append(self._finding(call, episode.window.trigger, None))
+            episode.window = None
+            return self._capped(call, findings)
         pending: list[_Pending] = call.state(self.spec.id, list)
         findings = []
-        counts = self.window_speaker == "any" or call.utterances[index].speaker == self.window_speaker
-        if counts and pending:
+        if self.spec.fire_when == "missing":
+            findings = [self._finding(call, item.trigger, None) for item in pending]
+        pending.clear()
+        return self._capped(call, findings)
+
+    def _capped(self, call, findings):
+        if self.spec.max_findings is None or not findings:
+            return findings
+        counter = call.state(self.spec.id + "#count", lambda: [0])
+        room = max(self.spec.max_findings - counter[0], 0)
+        counter[0] += min(room, len(findings))
+        return findings[:room]
+
+    def _feed_episode(self, call, index):
+        """One open episode at a time: it opens on a trigger and ends when `expect` is met."""
+        episode: _Episode = call.state(self.spec.id, _Episode)
+        findings = []
+        if self._counts(call, index):
+            met = self.expect(call, index)
+            if met:
+                episode.recent_met.append(index)
+            episode.window_turns.append(index)
+            if episode.open and met:
+                if episode.window is not None and self.spec.fire_when == "present":
+                    findings.append(self._finding(call, episode.window.trigger, index))
+                episode.open, episode.window = False, None
+            elif episode.window is not None:
+                episode.window.remaining -= 1
+                if episode.window.remaining == 0:
+                    if self.spec.fire_when == "missing":
+                        findings.append(self._finding(call, episode.window.trigger, None))
+                    episode.window = None  # reported; the episode stays open until `expect` is met
+        if not episode.open and self.trigger(call, index):
+            recent = set(episode.window_turns[-self.spec.lookback_turns :]) if self.spec.lookback_turns else set()
+            if not (recent & set(episode.recent_met)):
+                episode.open = True
+                episode.window = _Pending(index, self.spec.within_turns)
+        return findings
+
+    def _feed_each(self, call, index):
+        pending: list[_Pending] = call.state(self.spec.id, list)
+        findings = []
+        if pending and self._counts(call, index):
             met = self.expect(call, index)
             for item in list(pending):
                 if met:
@@ -164,18 +264,14 @@ class SequenceCheck(Check[SequenceSpec]):
             pending.append(_Pending(index, self.spec.within_turns))
         return findings
 
-    def close(self, call: CallState) -> list[Finding]:
-        pending: list[_Pending] = call.state(self.spec.id, list)
-        findings = []
-        if self.spec.fire_when == "missing":
-            findings = [self._finding(call, item.trigger, None) for item in pending]
-        pending.clear()
-        return findings
-
     def _finding(self, call, trigger: int, matched: int | None):
         window = f"之后 {self.spec.within_turns} 句内"
+        said = ""
+        if self.spec.episodes:
+            words = list(dict.fromkeys(hit.phrase for hit in self.trigger_words.find(call.analyses[trigger])))
+            said = ",说了「" + "、".join(words) + "」" if words else ""
         if matched is None:
-            detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}),{window}未出现({self.spec.expect.describe()})"
+            detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}{said}),{window}未出现({self.spec.expect.describe()})"
             return self.finding(call, trigger, MatchInfo(mode="sequence", detail=detail))
-        detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}),第 {matched + 1} 句出现({self.spec.expect.describe()})"
+        detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}{said}),第 {matched + 1} 句出现({self.spec.expect.describe()})"
         return self.finding(call, matched, MatchInfo(mode="sequence", detail=detail))

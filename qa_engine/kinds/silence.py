@@ -34,6 +34,7 @@ from pydantic import Field
 
 from qa_engine.kinds.base import CallState, Check, RuleSpec
 from qa_engine.kinds.registry import register
+from qa_engine.lexicons import Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
@@ -42,8 +43,8 @@ from qa_engine.nlp import NlpResources
 class SilenceSpec(RuleSpec):
     kind: Literal["silence"]
     max_gap: float = Field(default=10.0, gt=0, description="Seconds with nobody speaking")
-    hold_phrases: list[str] = Field(default_factory=lambda: ["稍等", "稍候"])
-    thank_phrases: list[str] = Field(default_factory=list, description="Said after a hold; empty: not checked")
+    hold_phrases: Phrases = Field(default_factory=lambda: ["稍等", "稍候"])
+    thank_phrases: Phrases = Field(default_factory=list, description="Said after a hold; empty: not checked")
     thank_message: str = "等待后未感谢客户"
 
     phrase_fields: ClassVar[tuple[str, ...]] = ("hold_phrases", "thank_phrases")

@@ -103,9 +103,14 @@ class Calibration:
 Predicted = list[tuple[str, Finding]]
 
 
-def _predict(rules: RuleSet, calls: list[CallTranscript]) -> Predicted:
+def _predict(rules: RuleSet, calls: list[CallTranscript], unjudged: frozenset[tuple[str, str]] = frozenset()) -> Predicted:
     engine = Engine(rules)
-    return [(call.call_id, f) for call in calls for f in engine.score(call).findings]
+    return [
+        (call.call_id, f)
+        for call in calls
+        for f in engine.score(call).findings
+        if (call.call_id, f.category) not in unjudged
+    ]
 
 
 def _is_correct(call_id: str, finding: Finding, labels: set[Label]) -> bool:
@@ -143,11 +148,22 @@ def _with_threshold(rules: RuleSet, rule_id: str, name: str, threshold: float) -
     return rules.with_checks(checks)
 
 
-def calibrate(rules: RuleSet, calls: list[CallTranscript], labels: set[Label], tune: bool = True) -> Calibration:
-    """Compare the rule set's findings on `calls` with the human `labels`."""
+def calibrate(
+    rules: RuleSet,
+    calls: list[CallTranscript],
+    labels: set[Label],
+    tune: bool = True,
+    unjudged: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+) -> Calibration:
+    """Compare the rule set's findings on `calls` with the human `labels`.
+
+    `unjudged` (call id, category) pairs were not judged by the labeller (e.g. the closing
+    of a transcript cut off mid-call): findings there count neither as right nor as wrong.
+    """
     known_calls = {call.call_id for call in calls}
     labels = {label for label in labels if label[0] in known_calls}
-    predicted = _predict(rules, calls)
+    unjudged = frozenset(unjudged)
+    predicted = _predict(rules, calls, unjudged)
     categories = sorted({f.category for _, f in predicted} | {label[2] for label in labels})
     result = Calibration(
         categories=[

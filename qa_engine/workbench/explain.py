@@ -22,6 +22,7 @@ class PhraseScore:
     phrase: str
     fuzzy: float
     hit_mode: str | None
+    lexicon: str | None = None
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Explanation:
     pinyin: str
     folded_pinyin: str
     clauses: list[str]
+    speech_clauses: list[str]
     tokens: list[str]
     phrases: list[PhraseScore] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -71,14 +73,16 @@ def explain(rules: RuleSet, rule_id: str, text: str) -> Explanation:
         pinyin=" ".join(char_pinyin(c) for c in analysis.compact),
         folded_pinyin=" ".join(analysis.pinyin),
         clauses=[analysis.compact[s:e] for s, e in analysis.clauses],
+        speech_clauses=[analysis.compact[s:e] for s, e in analysis.speech_clauses],
         tokens=[t.text for t in doc],
     )
     phrases = list(dict.fromkeys(spec.phrases_used()))
     if phrases:
         matcher = PhraseSet(phrases, fuzzy_threshold=spec.phrase_threshold())
         modes = {hit.phrase: hit.mode for hit in matcher.find(analysis)}
+        lexicon_of = {entry: name for name, entries in rules.model.lexicons.items() for entry in entries}
         for phrase, score in matcher.best_scores(analysis):
-            explanation.phrases.append(PhraseScore(phrase, score, modes.get(phrase)))
+            explanation.phrases.append(PhraseScore(phrase, score, modes.get(phrase), lexicon_of.get(phrase)))
     report = Engine(rule_subset(rules, spec)).score(transcript)
     explanation.findings = [f for f in report.findings if f.rule_id == rule_id]
     return explanation

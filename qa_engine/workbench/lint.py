@@ -7,6 +7,9 @@ references to missing rules).
 
 from __future__ import annotations
 
+import yaml
+
+from qa_engine.lexicons import referenced_names
 from qa_engine.rulefile import Problem, RuleSet, locate
 from qa_engine.text import compact_form
 
@@ -72,4 +75,24 @@ def lint(rules: RuleSet) -> list[Problem]:
                     warnings.append(
                         _warning(rules, base + (side,), rule.id, f"{side} refers to disabled rule '{ref}'", "the condition can never hold")
                     )
+    warnings.extend(_lexicon_warnings(rules))
+    return warnings
+
+
+def _lexicon_warnings(rules: RuleSet) -> list[Problem]:
+    """An empty lexicon matches nothing; an unused one was probably meant to be referenced."""
+    if not rules.model.lexicons:
+        return []
+    data = yaml.safe_load(rules.text)
+    used = referenced_names(data.get("rules", []) if isinstance(data, dict) else [])
+    warnings = []
+    for name, entries in rules.model.lexicons.items():
+        where = ("lexicons", name)
+        if not [entry for entry in entries if compact_form(entry)]:
+            warnings.append(_warning(rules, where, None, f"lexicon '{name}' is empty", "add entries or remove it"))
+        elif name not in used:
+            warnings.append(
+                _warning(rules, where, None, f"lexicon '{name}' is not used by any rule",
+                         f"refer to it as \"@{name}\" in a phrase list or {{{{{name}}}}} in a regex, or remove it")
+            )
     return warnings

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from qa_engine.engine import finding_order
 from qa_engine.live import AudioCall, LiveCall, StreamingAudioCall, SttWorker
 from qa_engine.live.reference import ReferenceRecognizer
 from qa_engine.models import Finding, Utterance
@@ -31,7 +32,10 @@ def test_audio_call_interleaved_or_per_channel(engine, forbidden_ref, forbidden_
     events += interleaved.flush()
     assert [e.text for e in events if isinstance(e, Utterance)] == [u.text for u in forbidden_ref.utterances]
     findings = [e for e in events if isinstance(e, Finding)]
-    assert findings == expected[: len(findings)]
+    # decided live, in the order they were decided (a sequence finding about utterance 7 is
+    # decided when its window ends); the report lists the same findings in call order
+    assert findings and all(f in expected for f in findings)
+    assert sorted(findings, key=finding_order) == [f for f in expected if f in findings]
     # each finding comes right after the utterance that decided it
     assert isinstance(events[events.index(findings[0]) - 1], Utterance)
     assert interleaved.close().findings == expected

@@ -1,0 +1,108 @@
+"""Accuracy on real speech: the labelled Meituan service calls (DESED FOSAED, dev split).
+
+Rebuilds the 64 labelled phone calls from a fetched copy of Ydongd/DESED (the texts never
+enter this repository), scores them with a rule set and prints precision and recall per
+category against the hand labels in bench/real_calls/labels.csv, for all calls, for the
+calls the rules were tuned on and for the held-out quarter (bench/real_calls/heldout.txt)
+that was not read while tuning; then false findings per 200 agent utterances.
+
+    python bench/real_calls.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--out DIR] [--errors]
+
+The rebuilt transcripts stay in --out (default out/real_calls), so `qa calibrate out/real_calls
+--labels bench/real_calls/labels.csv` gives the same figures with the false positives and misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "real_calls"))
+
+from desed import find_dev_json, phone_calls, transcript  # noqa: E402
+
+from qa_engine.models import CallTranscript  # noqa: E402
+from qa_engine.rulefile import load_rules  # noqa: E402
+from qa_engine.workbench.calibrate import calibrate, read_labels  # noqa: E402
+
+LABELS = HERE / "real_calls" / "labels.csv"
+CALLS = HERE / "real_calls" / "calls.txt"
+HELDOUT = HERE / "real_calls" / "heldout.txt"
+UNJUDGED = HERE / "real_calls" / "unjudged.csv"
+MIN_LABELS = 5  # the issue's bar applies to categories with at least this many labels
+
+
+def rebuild(source: Path, out: Path) -> list[CallTranscript]:
+    """The labelled calls as transcripts, written to `out` as JSON files."""
+    wanted = CALLS.read_text(encoding="utf-8").split()
+    available = phone_calls(find_dev_json(source))
+    missing = [call_id for call_id in wanted if call_id not in available]
+    if missing:
+        raise SystemExit(f"{source}: {len(missing)} labelled calls are not phone calls of this dev.json: {missing[:5]}")
+    out.mkdir(parents=True, exist_ok=True)
+    calls = []
+    for call_id in wanted:
+        data = transcript(call_id, available[call_id])
+        (out / f"{call_id}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        calls.append(CallTranscript.model_validate(data))
+    return calls
+
+
+def _fmt(value: float | None) -> str:
+    return "   -" if value is None else f"{value:.2f}"
+
+
+def unjudged() -> set[tuple[str, str]]:
+    """(call, category) pairs the labellers could not judge: a transcript cut off before the call ends."""
+    with UNJUDGED.open(encoding="utf-8", newline="") as handle:
+        return {(row["call_id"], row["category"]) for row in csv.DictReader(handle)}
+
+
+def report(name: str, rules, calls: list[CallTranscript], labels, show_errors: bool) -> None:
+    result = calibrate(rules, calls, labels, tune=False, unjudged=unjudged())
+    agent_turns = sum(u.speaker == "agent" for call in calls for u in call.utterances)
+    false = len(result.false_positives)
+    print(f"\n## {name}: {len(calls)} calls, {agent_turns} agent utterances")
+    print(f"{'category':<18}{'labels':>7}{'found':>7}{'P':>7}{'R':>7}{'F1':>7}  bar")
+    for scores in result.categories:
+        bar = ""
+        if scores.labels >= MIN_LABELS:
+            ok = (scores.precision or 0) >= 0.90 and (scores.recall or 0) >= 0.80
+            bar = "meets P≥0.90 R≥0.80" if ok else "BELOW P≥0.90 R≥0.80"
+        print(
+            f"{scores.name:<18}{scores.labels:>7}{scores.predicted:>7}"
+            f"{_fmt(scores.precision):>7}{_fmt(scores.recall):>7}{_fmt(scores.f1):>7}  {bar}"
+        )
+    rate = 200 * false / agent_turns if agent_turns else 0.0
+    print(f"false findings: {false} = {rate:.2f} per 200 agent utterances (bar: < 1)")
+    if show_errors:
+        for line in result.false_positives:
+            print("  FP  ", line)
+        for line in result.misses:
+            print("  MISS", line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, help="DESED checkout, or its datasets/FOSAED/unlabelled_conversations/dev.json")
+    parser.add_argument("--rules", type=Path, default=None, help="rule file (default: the bundled default set)")
+    parser.add_argument("--out", type=Path, default=Path("out/real_calls"), help="where the rebuilt transcripts go")
+    parser.add_argument("--errors", action="store_true", help="list false positives and misses (tuning calls only)")
+    args = parser.parse_args()
+
+    calls = rebuild(args.source, args.out)
+    rules = load_rules(args.rules)
+    labels = read_labels(LABELS)
+    heldout = set(HELDOUT.read_text(encoding="utf-8").split())
+    print(f"rules: {rules.path} ({rules.sha256[:12]}); labels: {LABELS.relative_to(HERE.parent)}")
+    report("all labelled calls", rules, calls, labels, False)
+    report("tuning calls", rules, [c for c in calls if c.call_id not in heldout], labels, args.errors)
+    report("held-out calls (not read while tuning)", rules, [c for c in calls if c.call_id in heldout], labels, False)
+
+
+if __name__ == "__main__":
+    main()
