@@ -18,6 +18,7 @@ from .engine import Engine
 from .fsutil import safe_name, write_atomic
 from .inputs import CallSource
 from .models import CallReport, CallTranscript
+from .pii import RedactionError
 from .report.writer import ReportSink
 from .rulefile import load_rules
 
@@ -76,7 +77,9 @@ class CallScorer:
 
         if self._transcriber is None:
             self._transcriber = Transcriber(self.stt_options)
-        return transcribe_cached(audio, cache_dir=self.cache_dir, transcriber=self._transcriber)
+        return transcribe_cached(
+            audio, cache_dir=self.cache_dir, transcriber=self._transcriber, redactor=self.engine.redactor
+        )
 
     def __call__(self, source: CallSource) -> CallOutcome:
         started = time.perf_counter()
@@ -89,7 +92,10 @@ class CallScorer:
                 transcript = self.transcribe(source.audio)
                 audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
             assert transcript is not None
+            transcript = self.engine.redact(transcript)  # fail closed: raises, never returns it raw
             report = self.engine.score(transcript)
+        except RedactionError as error:
+            return CallOutcome(failed_report(self.engine, source, f"{source.origin}: {error}"))
         except Exception as error:  # one bad call must not stop the batch
             message = f"{source.origin}: {error}" if source.origin not in str(error) else str(error)
             return CallOutcome(failed_report(self.engine, source, message))
@@ -100,9 +106,9 @@ class CallScorer:
 _WORKER: CallScorer | None = None
 
 
-def _init_worker(rules_path: str | None, stt_options, cache_dir: Path | None) -> None:
+def _init_worker(rules_path: str | None, stt_options, cache_dir: Path | None, keep_pii: bool = False) -> None:
     global _WORKER
-    _WORKER = CallScorer(Engine(load_rules(rules_path)), stt_options, cache_dir)
+    _WORKER = CallScorer(Engine(load_rules(rules_path), keep_pii=keep_pii), stt_options, cache_dir)
 
 
 def _work(source: CallSource) -> CallOutcome:
@@ -157,7 +163,7 @@ def run_batch(
         with ProcessPoolExecutor(
             max_workers=min(workers, len(todo), os.cpu_count() or 1),
             initializer=_init_worker,
-            initargs=(rules_path, stt_options, cache_dir),
+            initargs=(rules_path, stt_options, cache_dir, engine.keep_pii),
         ) as pool:
             futures = {pool.submit(_work, source): source for source in todo}
             for future in as_completed(futures):

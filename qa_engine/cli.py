@@ -97,6 +97,7 @@ def score(
     cache_dir: CacheDirOption = None,
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (the reports' provenance says so).")] = False,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from .batch import run_batch
@@ -105,7 +106,7 @@ def score(
     from .report.writer import ReportSink
 
     ruleset = _load_rules_or_exit(rules)
-    engine = Engine(ruleset)
+    engine = Engine(ruleset, keep_pii=keep_pii)
     sources = list(iter_calls(paths))
     if not sources:
         errors.print("[red]no calls found[/red] under " + ", ".join(map(str, paths)) + " (expected .json, .jsonl or audio files)")
@@ -113,7 +114,7 @@ def score(
     has_audio = any(s.audio is not None for s in sources)
     stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
     sink = ReportSink(out, fmt.value, resume)
-    pages = _html_writer(html, ruleset, sink, sources) if html else None
+    pages = _html_writer(html, ruleset, sink, sources, engine) if html else None
 
     def done(outcome) -> None:
         progress.advance(task)
@@ -167,7 +168,7 @@ def score(
         raise typer.Exit(2)
 
 
-def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
+def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
     """HTML pages for this run, seeded with the calls an earlier run scored (on --resume)."""
     from .fsutil import safe_name
     from .models import CallTranscript
@@ -184,6 +185,10 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
         saved = sink.out_dir / f"{safe_name(report.call_id)}.transcript.json"
         if transcript is None and saved.exists():
             transcript = CallTranscript.model_validate_json(saved.read_text(encoding="utf-8"))
+        try:
+            transcript = engine.redact(transcript) if transcript is not None else None
+        except RuntimeError:
+            transcript = None  # fail closed: the page shows findings only
         writer.add(report, transcript, source.audio if source else None)
     return writer
 

@@ -20,6 +20,7 @@ from .kinds import KINDS, Check, rule_union
 from .kinds.regex import RegexCompileError
 from .kinds.tokens import TokenPatternError
 from .nlp import NlpResources
+from .pii.config import RedactConfig
 
 RuleUnion = rule_union()
 
@@ -44,6 +45,7 @@ class RuleFileModel(BaseModel):
     scorecard: Scorecard = Field(default_factory=Scorecard)
     categories: dict[str, str] = Field(default_factory=dict, description="Category id -> label shown in reports")
     rules: list[RuleUnion] = Field(min_length=1)  # type: ignore[valid-type]
+    redact: RedactConfig = Field(default_factory=RedactConfig, description="Personal-data redaction (qa_engine.pii)")
 
 
 @dataclass

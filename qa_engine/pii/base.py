@@ -30,9 +30,10 @@ class Found:
 
 # Digit groups and what may sit between the groups of one spoken number: pauses,
 # punctuation, a spoken dash (杠) and fillers.
-_GROUP = re.compile(r"[0-9]+x?")
-_SEPARATOR = re.compile(r"(?:[\s,，、.。·\-—–_/:：;；]|杠|嗯|呃|啊|额|哦|唔|呀|那个|就是|然后)*")
-MAX_GAP = 8
+_GROUP = re.compile(r"[0-9]+x?|(?<![a-z])x(?![a-z])")
+# Between turns, the other side's short acknowledgement (好的, 对) does not end a number.
+_SEPARATOR = re.compile(r"(?:[\s,，、.。·\-—–_/:：;；…]|杠|嗯|呃|啊|额|哦|唔|呀|那个|就是|然后|\n(?:好的|好|对|是的|请讲|您说|继续)[，,。]?\n)*")
+MAX_GAP = 10
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Doc:
 
     @cached_property
     def norm(self) -> NormText:
-        return normalize_numerals(self.original)
+        return normalize_numerals(self.original, self.plain)
 
     @cached_property
     def plain(self) -> str:

@@ -58,33 +58,32 @@ class NormText:
         return self.starts[start], self.ends[end - 1]
 
 
-def normalize_numerals(original: str) -> NormText:
-    base = normalize(original)  # same length as original, char for char
+def normalize_numerals(original: str, base: str | None = None) -> NormText:
+    """`base` is `qa_engine.text.normalize(original)` when the caller has it already."""
+    if base is None:
+        base = normalize(original)  # same length as original, char for char
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     pos = 0
     for match in _RUN.finditer(base):
-        for i in range(pos, match.start()):
-            out.append(base[i])
-            starts.append(i)
-            ends.append(i + 1)
+        a, b = match.span()
+        out.append(base[pos:a])
+        starts.extend(range(pos, a))
+        ends.extend(range(pos + 1, a + 1))
         run = match.group()
+        pos = b
         if any(c in PLACE_NUMERALS for c in run):
             value = _value(run) if len(run) > 1 or run in "十" else None
             if value is not None:
                 out.append(value)
-                starts.extend([match.start()] * len(value))
-                ends.extend([match.end()] * len(value))
-                pos = match.end()
+                starts.extend([a] * len(value))
+                ends.extend([b] * len(value))
                 continue
-        for i, char in enumerate(run, start=match.start()):
-            out.append(_digit(char) if char in DIGIT_NUMERALS else char)
-            starts.append(i)
-            ends.append(i + 1)
-        pos = match.end()
-    for i in range(pos, len(base)):
-        out.append(base[i])
-        starts.append(i)
-        ends.append(i + 1)
+        out.append("".join(_digit(c) if c in DIGIT_NUMERALS else c for c in run))
+        starts.extend(range(a, b))
+        ends.extend(range(a + 1, b + 1))
+    out.append(base[pos:])
+    starts.extend(range(pos, len(base)))
+    ends.extend(range(pos + 1, len(base) + 1))
     return NormText(original, "".join(out), starts, ends)

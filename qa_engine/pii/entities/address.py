@@ -13,7 +13,7 @@ from qa_engine.pii.base import CJK, Doc, Found
 from qa_engine.pii.entities.base import TextEntity
 
 # Characters that end a place name on the left (verbs, pronouns, particles, fillers).
-_STOP = "在住是到的了我你他她您家寄送址就那这个嗯啊呃吧呢吗和跟给往从把要想请帮收件人地发货号楼室栋单元层"
+_STOP = "在住是到的了我你他她您家寄送址就那这个嗯啊呃吧呢吗和跟给往从把要想请帮收件地发货号楼室栋单元层"
 _C = rf"(?:(?![{_STOP}])[{CJK}])"
 _NUM = r"[0-9零〇一二三四五六七八九十百千幺两洞]+"
 _ADMIN = rf"(?:{_C}{{2,6}}?(?:省|自治区))?(?:{_C}{{1,6}}?市)?(?:{_C}{{1,6}}?(?:区|县))?(?:{_C}{{1,6}}?(?:街道|镇|乡))?"
@@ -30,12 +30,25 @@ _ADDRESS = re.compile(
 )
 
 
+_ANCHOR = re.compile(r"[0-9零〇一二三四五六七八九十百千幺两洞](?=号|栋|幢|座|室|户|单元)")
+
+
 class Address(TextEntity):
     name = "address"
     label = "地址"
 
     def find(self, doc: Doc) -> list[Found]:
-        return [
-            Found(self.name, m.start(), m.end(), "road and house number, or building and room", "address")
-            for m in _ADDRESS.finditer(doc.plain)
-        ]
+        # The pattern is slow on long text; run it only around a number said before an
+        # anchor (号, 栋, 室, 单元 …), which every address here ends with.
+        text = doc.plain
+        found: list[Found] = []
+        for anchor in _ANCHOR.finditer(text):
+            at = anchor.start()
+            if found and at < found[-1].end:
+                continue
+            lo = max(0, at - 40)
+            for m in _ADDRESS.finditer(text, lo, min(len(text), at + 30)):
+                if m.start() <= at < m.end() and not (found and m.start() < found[-1].end):
+                    found.append(Found(self.name, m.start(), m.end(), "road and house number, or building and room", "address"))
+                    break
+        return found

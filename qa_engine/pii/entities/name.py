@@ -34,6 +34,9 @@ class PersonName(TextEntity):
         found = []
         for m in _NAME.finditer(doc.plain):
             group = next(g for g in "abc" if m.group(g))
+            start = m.start(group)
+            if group == "a" and start > 0 and doc.plain[start - 1] == doc.plain[start]:
+                continue  # 谢谢先生: a doubled word, not a surname
             reason = {"a": "surname before an honorific", "b": "surname after 姓", "c": "name after 我叫/收件人"}[group]
             found.append(Found(self.name, m.start(group), m.end(group), reason, "name"))
         return found
