@@ -283,6 +283,9 @@ def rules_explain(
         console.print(kind_doc(target).strip(), markup=False, highlight=False, soft_wrap=True)
         return
     ruleset = _load_rules_or_exit(rules)
+    if target == "redact":
+        _explain_redact(ruleset, text)
+        return
     if text is None:
         spec = next((c.spec for c in ruleset.checks if c.spec.id == target), None)
         if spec is None:
@@ -316,6 +319,29 @@ def rules_explain(
             show("FIRES", f"{finding.message} {words} ({finding.match.mode}: {finding.match.detail})")
     else:
         show("verdict", "does not fire")
+
+
+def _explain_redact(ruleset: RuleSet, text: str | None) -> None:
+    """What personal-data redaction would mask in a sentence, and why."""
+    from .pii import Redactor
+    from .pii.config import RedactConfig
+
+    config = ruleset.model.redact
+    if text is None:
+        console.print(config.model_dump_json(indent=2), markup=False, highlight=False)
+        console.print("\n(try a sentence with --text)", markup=False)
+        return
+    redactor = Redactor(config.model_copy(update={"enabled": True}) if isinstance(config, RedactConfig) else config)
+    redacted, found = redactor.redact_text(text)
+    show = lambda label, value: console.print(f"{label:<14}{value}", markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    show("original", text)
+    show("redacted", redacted)
+    for item in found:
+        show("  MASK", f"{item.entity} 「{text[item.start:item.end]}」 ({item.reason})")
+    if not found:
+        show("verdict", "nothing to mask")
+    if not config.enabled:
+        show("note", "redact.enabled is false in this rule file: calls are not redacted")
 
 
 @rules_app.command("diff")
