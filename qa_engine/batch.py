@@ -20,6 +20,7 @@ from qa_engine.engine import Engine
 from qa_engine.fsutil import safe_name, write_atomic
 from qa_engine.inputs import CallSource
 from qa_engine.models import CallReport, CallTranscript
+from qa_engine.pii import RedactionError
 from qa_engine.report.writer import ReportSink
 from qa_engine.rulefile import load_rules
 
@@ -101,7 +102,9 @@ class CallScorer:
 
         if self._transcriber is None:
             self._transcriber = Transcriber(self.stt_options)
-        return transcribe_cached(audio, cache_dir=self.cache_dir, transcriber=self._transcriber)
+        return transcribe_cached(
+            audio, cache_dir=self.cache_dir, transcriber=self._transcriber, redactor=self.engine.redactor
+        )
 
     def __call__(self, source: CallSource) -> CallOutcome:
         started = time.perf_counter()
@@ -114,7 +117,10 @@ class CallScorer:
                 transcript = self.transcribe(source.audio)
                 audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
             assert transcript is not None
+            transcript = self.engine.redact(transcript)  # fail closed: raises, never returns it raw
             report = self.engine.score(transcript)
+        except RedactionError as error:
+            return CallOutcome(failed_report(self.engine, source, f"{source.origin}: {error}"))
         except Exception as error:  # one bad call must not stop the batch
             message = f"{source.origin}: {error}" if source.origin not in str(error) else str(error)
             return CallOutcome(failed_report(self.engine, source, message))
@@ -125,9 +131,9 @@ class CallScorer:
 _WORKER: CallScorer | None = None
 
 
-def _init_worker(rules_path: str | None, stt_options, cache_dir: Path | None) -> None:
+def _init_worker(rules_path: str | None, stt_options, cache_dir: Path | None, keep_pii: bool = False) -> None:
     global _WORKER
-    _WORKER = CallScorer(Engine(load_rules(rules_path)), stt_options, cache_dir)
+    _WORKER = CallScorer(Engine(load_rules(rules_path), keep_pii=keep_pii), stt_options, cache_dir)
 
 
 def _work(source: CallSource) -> CallOutcome:
@@ -194,7 +200,7 @@ def run_batch(
             for source in first:
                 finish(scorer(source))
         else:
-            _run_pool(itertools.chain(first, pending), engine, finish, workers, (rules_path, stt_options, cache_dir))
+            _run_pool(itertools.chain(first, pending), engine, finish, workers, (rules_path, stt_options, cache_dir, engine.keep_pii))
     summary.wall_seconds = time.perf_counter() - started
     return summary
 

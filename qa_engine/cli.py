@@ -97,6 +97,7 @@ def score(
     cache_dir: CacheDirOption = None,
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (the reports' provenance says so).")] = False,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from qa_engine.batch import run_batch
@@ -105,7 +106,7 @@ def score(
     from qa_engine.report.writer import ReportSink
 
     ruleset = _load_rules_or_exit(rules)
-    engine = Engine(ruleset)
+    engine = Engine(ruleset, keep_pii=keep_pii)
     exclude = [out, html] if html else [out]  # never read this run's own outputs as calls
     count, has_audio = survey(paths, exclude)
     if not count:
@@ -113,7 +114,7 @@ def score(
         raise typer.Exit(1)
     stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
     sink = ReportSink(out, fmt.value, resume)
-    pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude)) if html else None
+    pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
 
     def done(outcome) -> None:
         progress.advance(task)
@@ -168,7 +169,7 @@ def score(
         raise typer.Exit(2)
 
 
-def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
+def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
     """HTML pages for this run, seeded with the calls an earlier run scored (on --resume)."""
     from qa_engine.fsutil import safe_name
     from qa_engine.models import CallTranscript
@@ -185,6 +186,10 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources):
         saved = sink.out_dir / f"{safe_name(report.call_id)}.transcript.json"
         if transcript is None and saved.exists():
             transcript = CallTranscript.model_validate_json(saved.read_text(encoding="utf-8"))
+        try:
+            transcript = engine.redact(transcript) if transcript is not None else None
+        except RuntimeError:
+            transcript = None  # fail closed: the page shows findings only
         writer.add(report, transcript, source.audio if source else None)
     return writer
 
@@ -279,6 +284,9 @@ def rules_explain(
         console.print(kind_doc(target).strip(), markup=False, highlight=False, soft_wrap=True)
         return
     ruleset = _load_rules_or_exit(rules)
+    if target == "redact":
+        _explain_redact(ruleset, text)
+        return
     if text is None:
         spec = next((c.spec for c in ruleset.checks if c.spec.id == target), None)
         if spec is None:
@@ -314,6 +322,29 @@ def rules_explain(
             show("FIRES", f"{finding.message} {words} ({finding.match.mode}: {finding.match.detail})")
     else:
         show("verdict", "does not fire")
+
+
+def _explain_redact(ruleset: RuleSet, text: str | None) -> None:
+    """What personal-data redaction would mask in a sentence, and why."""
+    from qa_engine.pii import Redactor
+    from qa_engine.pii.config import RedactConfig
+
+    config = ruleset.model.redact
+    if text is None:
+        console.print(config.model_dump_json(indent=2), markup=False, highlight=False)
+        console.print("\n(try a sentence with --text)", markup=False)
+        return
+    redactor = Redactor(config.model_copy(update={"enabled": True}) if isinstance(config, RedactConfig) else config)
+    redacted, found = redactor.redact_text(text)
+    show = lambda label, value: console.print(f"{label:<14}{value}", markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    show("original", text)
+    show("redacted", redacted)
+    for item in found:
+        show("  MASK", f"{item.entity} 「{text[item.start:item.end]}」 ({item.reason})")
+    if not found:
+        show("verdict", "nothing to mask")
+    if not config.enabled:
+        show("note", "redact.enabled is false in this rule file: calls are not redacted")
 
 
 @rules_app.command("diff")

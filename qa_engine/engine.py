@@ -10,6 +10,8 @@ from __future__ import annotations
 from qa_engine import __version__
 from qa_engine.kinds.base import CallState
 from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
+from qa_engine.pii import Redactor
+from qa_engine.pii.config import ENTITY_NAMES
 from qa_engine.rulefile import RuleSet
 from qa_engine.scoring import Tally
 from qa_engine.text import analyze
@@ -42,8 +44,12 @@ class Session:
         roles_known: bool = True,
         source: str | None = None,
         stt: dict | None = None,
+        redacted: bool = False,
     ) -> None:
         self.engine = engine
+        # Turn by turn, each utterance is redacted as it is fed (unless the whole call was).
+        self.redactor = engine.redactor.live() if engine.redactor is not None and not redacted else None
+        self._heard: Utterance | None = None
         self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known)
         self.checks = [c for c in engine.rules.checks if roles_known or not c.requires_roles]
         self.not_checked = [
@@ -57,10 +63,18 @@ class Session:
         self.stt = stt
         self.closed = False
 
+    def hear(self, utterance: Utterance) -> Utterance:
+        """The utterance with personal data masked (what `feed` will store); raises RedactionError."""
+        self._heard = self.redactor.feed(utterance) if self.redactor is not None else utterance
+        return self._heard
+
     def feed(self, utterance: Utterance) -> list[Finding]:
-        """Add the next utterance; return the findings it settles."""
+        """Add the next utterance (redacted first, unless `hear` just gave it); return its findings."""
         if self.closed:
             raise SessionClosedError(f"call {self.call.call_id} is already closed")
+        if self.redactor is not None and utterance is not self._heard:
+            utterance = self.hear(utterance)
+        self._heard = None
         call = self.call
         index = len(call.utterances)
         call.utterances.append(utterance)
@@ -113,8 +127,17 @@ class Session:
 class Engine:
     """A compiled rule set, shared by any number of sessions."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, keep_pii: bool = False) -> None:
         self.rules = rules
+        self.keep_pii = keep_pii
+        config = rules.model.redact
+        self.redactor = Redactor(config) if config.enabled and not keep_pii else None
+
+    def redact(self, transcript: CallTranscript) -> CallTranscript:
+        """The transcript with personal data masked (raises RedactionError; never returns it raw)."""
+        if self.redactor is None or (transcript.pii and transcript.pii.config == self.redactor.fingerprint):
+            return transcript
+        return self.redactor.redact_transcript(transcript)
 
     def session(
         self,
@@ -123,14 +146,16 @@ class Engine:
         roles_known: bool = True,
         source: str | None = None,
         stt: dict | None = None,
+        redacted: bool = False,
     ) -> Session:
-        return Session(self, call_id, agent_id, roles_known, source, stt)
+        return Session(self, call_id, agent_id, roles_known, source, stt, redacted)
 
     def score(self, transcript: CallTranscript) -> CallReport:
         """Score a finished call: feed every utterance in time order, then close."""
+        transcript = self.redact(transcript)
         roles_known = all(u.speaker != "unknown" for u in transcript.utterances)
         session = self.session(
-            transcript.call_id, transcript.agent_id, roles_known, transcript.source, transcript.stt
+            transcript.call_id, transcript.agent_id, roles_known, transcript.source, transcript.stt, redacted=True
         )
         for utterance in sorted(transcript.utterances, key=lambda u: (u.start, u.end)):
             session.feed(utterance)
@@ -144,4 +169,13 @@ class Engine:
             rules_name=self.rules.name,
             source=source,
             stt=stt,
+            redaction=self.redaction_record(),
         )
+
+    def redaction_record(self) -> dict:
+        config = self.rules.model.redact
+        if self.redactor is None:
+            why = "--keep-pii: the operator kept personal data" if self.keep_pii else "redact.enabled is false in the rule file"
+            return {"redacted": False, "reason": why}
+        entities = [e for e in ENTITY_NAMES if config.entity_on(e)] + [p.id for p in config.patterns]
+        return {"redacted": True, "mask": config.mask, "entities": entities, "config": self.redactor.fingerprint}

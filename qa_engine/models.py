@@ -50,6 +50,25 @@ class Utterance(BaseModel):
         return self
 
 
+class PiiSpan(BaseModel):
+    """One redacted span: where its mask sits in the redacted text, and roughly when it was said."""
+
+    utterance_index: int
+    entity: str
+    start_char: int
+    end_char: int
+    start: float
+    end: float
+
+
+class PiiRecord(BaseModel):
+    """How a transcript was redacted (never what was removed)."""
+
+    redacted: bool = True
+    config: str = ""
+    spans: list[PiiSpan] = Field(default_factory=list)
+
+
 class CallTranscript(BaseModel):
     """A whole call as the engine reads it; `source` and `stt` record where it came from."""
 
@@ -61,6 +80,7 @@ class CallTranscript(BaseModel):
     source: str | None = None
     audio: str | None = None
     stt: dict[str, Any] | None = None
+    pii: PiiRecord | None = None
 
     _ids_encodable = field_validator("call_id", "agent_id")(_encodable)
 
@@ -115,6 +135,7 @@ class Provenance(BaseModel):
     rules_name: str | None = None
     source: str | None = None
     stt: dict[str, Any] | None = None
+    redaction: dict[str, Any] | None = None
 
 
 class CallReport(BaseModel):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from qa_engine.kinds import KINDS, Check, SpecError, rule_union
 from qa_engine.lexicons import CONTEXT_KEY, Lexicons
 from qa_engine.nlp import NlpResources
+from qa_engine.pii.config import RedactConfig
 
 
 class Scorecard(BaseModel):
@@ -44,6 +45,7 @@ class RuleFileBase(BaseModel):
     lexicons: Lexicons = Field(
         default_factory=dict, description="Named word lists; `@name` in a phrase list, `{{name}}` in a regex"
     )
+    redact: RedactConfig = Field(default_factory=RedactConfig, description="Personal-data redaction (qa_engine.pii)")
 
 
 _MODELS: dict[tuple[type, ...], type[RuleFileBase]] = {}

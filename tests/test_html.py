@@ -156,7 +156,7 @@ def built(tmp_path_factory, engine, default_rules) -> Built:
         pages[report.call_id] = writer.add(report, transcript, audio)
 
     for path in sorted(TRANSCRIPTS.glob("*.json")):
-        transcript = CallTranscript.model_validate_json(path.read_text(encoding="utf-8"))
+        transcript = engine.redact(CallTranscript.model_validate_json(path.read_text(encoding="utf-8")))
         add(engine.score(transcript), transcript)
     audio_ref = CallTranscript.model_validate_json(
         (AUDIO / "audio_deadair_04.ref.json").read_text(encoding="utf-8")

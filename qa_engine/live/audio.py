@@ -70,6 +70,7 @@ class AudioCall:
         for chunk in chunks:
             pieces = self.recognizer.transcribe_samples(chunk.samples, chunk.start)
             for utterance in chunk_utterances(chunk, pieces, self.roles):
+                utterance = self.call.hear(utterance)
                 events.append(utterance)
                 events.extend(self.call.add(utterance))
         return events

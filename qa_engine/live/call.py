@@ -36,9 +36,14 @@ class LiveCall:
     def closed(self) -> bool:
         return self.session.closed
 
+    def hear(self, utterance: Utterance) -> Utterance:
+        """The utterance with personal data masked: what may be shown, sent or stored."""
+        return self.session.hear(utterance)
+
     def add(self, utterance: Utterance) -> list[Finding]:
-        """Score one finished utterance; return the findings it settles."""
+        """Score one finished utterance (redacted first); return the findings it settles."""
         findings = self.session.feed(utterance)
+        utterance = self.session.call.utterances[-1]
         self.utterances.append(utterance)
         return findings
 

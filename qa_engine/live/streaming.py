@@ -85,6 +85,7 @@ class StreamingAudioCall:
                 log.exception("transcription of %s %.2f-%.2fs failed", self.call.call_id, chunk.start, chunk.end)
                 continue
             for utterance in chunk_utterances(chunk, pieces, self.roles):
+                utterance = self.call.hear(utterance)
                 await self._emit(utterance)
                 for finding in self.call.add(utterance):
                     await self._emit(finding)

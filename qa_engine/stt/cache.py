@@ -60,13 +60,16 @@ def transcribe_cached(
     call_id: str | None = None,
     agent_id: str | None = None,
     progress: Callable[[float], None] | None = None,
+    redactor=None,
 ) -> CallTranscript:
     """The call's transcript from the cache, or transcribed now and stored.
 
     Pass a ``transcriber`` to reuse one loaded model across many calls; its options are
     then the ones used. The returned transcript names this ``path`` and ``call_id`` even
     when the same audio was cached under another name. ``progress`` is passed on to
-    ``Transcriber.transcribe`` (see there).
+    ``Transcriber.transcribe`` (see there). With a ``redactor``
+    (`qa_engine.pii.Redactor`) personal data is masked BEFORE the cache write, under a
+    key that includes the redaction settings; a failure raises and writes nothing.
     """
     if transcriber is None:
         transcriber = Transcriber(options)
@@ -74,7 +77,10 @@ def transcribe_cached(
         raise ValueError("options differ from the transcriber's options; pass one of them")
     cache_dir = Path(cache_dir) if cache_dir else default_transcript_cache()
     audio_sha = file_sha256(path)
-    target = cache_dir / transcript_cache_key(audio_sha, transcriber.options)
+    key = transcript_cache_key(audio_sha, transcriber.options)
+    if redactor is not None:
+        key = key.replace(".json", f".pii-{redactor.fingerprint}.json")
+    target = cache_dir / key
     identity = {"call_id": call_id or Path(path).stem, "audio": str(path)}
     if agent_id is not None:
         identity["agent_id"] = agent_id
@@ -88,5 +94,7 @@ def transcribe_cached(
     transcript = transcriber.transcribe(
         path, call_id=call_id, agent_id=agent_id, audio_sha256=audio_sha, **extra
     )
+    if redactor is not None:
+        transcript = redactor.redact_transcript(transcript)
     write_atomic(target, transcript.model_dump_json(indent=1))
     return transcript

@@ -1,0 +1,250 @@
+"""Find and mask personal data in transcripts: the one object every input path calls.
+
+`Redactor.redact_transcript` reads a whole call as one text in time order (utterances
+joined by newlines), so a number read out over two turns, with the other side's 嗯 in
+between, is one digit run, and the agent's question (您的手机号是多少) is a cue for the
+customer's answer. `LiveRedactor` does the same turn by turn for live calls; a turn
+cannot be unsent, so there a trailing digit run that may be the start of a number is
+masked at once (`[号码]`).
+
+Nothing here keeps a matched value: a redacted transcript carries only `PiiSpan`s (the
+entity, where the mask is, when it was said). Any failure raises `RedactionError`,
+whose message holds no text, so callers can fail the call closed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa_engine.models import CallTranscript, PiiRecord, PiiSpan, Utterance
+from qa_engine.pii.base import Doc, Found, has_cue
+from qa_engine.pii.config import RedactConfig
+from qa_engine.pii.entities import ENTITIES, NUMBER_ENTITIES, TEXT_ENTITIES
+from qa_engine.pii.masks import mask_for
+
+FRAGMENT = "number_fragment"
+FRAGMENT_LABEL = "号码"
+
+
+class RedactionError(RuntimeError):
+    """Redaction failed; the call must not be written."""
+
+
+@dataclass
+class _Pattern:
+    id: str
+    label: str
+    regex: re.Pattern
+    context: tuple[str, ...]
+
+
+class Redactor:
+    def __init__(self, config: RedactConfig | None = None) -> None:
+        self.config = config or RedactConfig()
+        self.numbers = [e for e in NUMBER_ENTITIES if self.config.entity_on(e.name)]
+        self.texts = [e for e in TEXT_ENTITIES if self.config.entity_on(e.name)]
+        self.patterns = [
+            _Pattern(p.id, p.label, re.compile(p.pattern), tuple(p.context)) for p in self.config.patterns
+        ]
+        self.labels = {name: e.label for name, e in ENTITIES.items()} | {p.id: p.label for p in self.patterns}
+        self.labels[FRAGMENT] = FRAGMENT_LABEL
+        self.fingerprint = self.config.fingerprint()
+
+    # -- finding ---------------------------------------------------------------------
+
+    def find(self, doc: Doc) -> list[Found]:
+        """Every PII span in the doc, overlaps resolved (longest first), in order."""
+        found = self._numbers(doc)
+        for entity in self.texts:
+            found.extend(entity.find(doc))
+        found.extend(self._custom(doc))
+        found.sort(key=lambda f: (f.start, -(f.end - f.start), -f.priority))
+        kept: list[Found] = []
+        for item in found:
+            if item.end <= item.start:
+                continue
+            if kept and item.start < kept[-1].end:
+                last = kept[-1]
+                if item.end - item.start > last.end - last.start and item.priority >= last.priority:
+                    kept[-1] = item
+                continue
+            kept.append(item)
+        return kept
+
+    def _numbers(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        found: list[Found] = []
+        for run in doc.digit_runs:
+            groups = run.groups
+            i = 0
+            while i < len(groups):
+                hit = None
+                for j in range(len(groups) - 1, i - 1, -1):
+                    digits = "".join(text[a:b] for a, b in groups[i : j + 1])
+                    if len(digits) < 4:
+                        break
+                    window = doc.cue_window(groups[i][0], groups[j][1])
+                    for entity in self.numbers:
+                        reason = entity.judge(digits, has_cue(window, entity.cues))
+                        if reason:
+                            start, end = doc.norm.span(groups[i][0], groups[j][1])
+                            hit = Found(entity.name, start, end, reason, entity.name, digits, priority=1)
+                            break
+                    if hit:
+                        found.append(hit)
+                        i = j + 1
+                        break
+                if hit is None:
+                    i += 1
+        return found
+
+    def _custom(self, doc: Doc) -> list[Found]:
+        found = []
+        text = doc.norm.text
+        for pattern in self.patterns:
+            for m in pattern.regex.finditer(text):
+                if m.end() == m.start():
+                    continue
+                if pattern.context and not has_cue(text[max(0, m.start() - 24) : m.start()], pattern.context):
+                    continue
+                start, end = doc.norm.span(*m.span())
+                found.append(Found(pattern.id, start, end, f"custom pattern '{pattern.id}'", pattern.id, priority=2))
+        return found
+
+    def fragments(self, doc: Doc, covered: list[Found], start_at: int) -> list[Found]:
+        """Live only: a digit run ending the text that may be the first part of a number."""
+        text = doc.norm.text
+        runs = doc.digit_runs
+        if not runs:
+            return []
+        run = runs[-1]
+        a, b = run.groups[0][0], run.groups[-1][1]
+        if text[b:].strip(" ,，、.。!！?？嗯呃啊\n"):
+            return []
+        start, end = doc.norm.span(a, b)
+        start = max(start, start_at)
+        if end <= start or any(f.start < end and start < f.end for f in covered):
+            return []
+        digits = "".join(text[x:y] for x, y in run.groups)
+        cue = has_cue(doc.cue_window(a, b), tuple(c for e in self.numbers for c in e.cues))
+        if len(digits) >= 3 and (cue or (len(digits) >= 4 and digits[0] in "10456")):
+            return [Found(FRAGMENT, start, end, "digits at the end of a turn may begin a number", FRAGMENT)]
+        return []
+
+    # -- masking ---------------------------------------------------------------------
+
+    def mask(self, found: Found, whole: bool = True) -> str:
+        return mask_for(found.entity, self.labels.get(found.entity, found.entity), self.config.mask, found.digits, whole)
+
+    def redact_text(self, text: str, context_before: str = "") -> tuple[str, list[Found]]:
+        """One sentence: the redacted text and what was found (for `qa rules explain redact`)."""
+        doc = Doc(text, context_before)
+        found = self.find(doc)
+        out = text
+        for item in reversed(found):
+            out = out[: item.start] + self.mask(item) + out[item.end :]
+        return out, found
+
+    def redact_transcript(self, transcript: CallTranscript) -> CallTranscript:
+        """A copy of the call with every PII span masked and a `pii` record; raises RedactionError."""
+        try:
+            return self._redact_transcript(transcript)
+        except RedactionError:
+            raise
+        except Exception as error:
+            raise RedactionError(f"personal-data redaction failed ({type(error).__name__}); call not written") from None
+
+    def _redact_transcript(self, transcript: CallTranscript) -> CallTranscript:
+        utterances = transcript.utterances
+        order = sorted(range(len(utterances)), key=lambda k: (utterances[k].start, utterances[k].end))
+        offsets: dict[int, int] = {}
+        parts: list[str] = []
+        position = 0
+        for k in order:
+            offsets[k] = position
+            parts.append(utterances[k].text)
+            position += len(utterances[k].text) + 1
+        doc = Doc("\n".join(parts))
+        found = self.find(doc)
+        pieces: dict[int, list[tuple[int, int, Found, bool]]] = {}
+        for item in found:
+            inside = [
+                k for k in order
+                if offsets[k] < item.end and item.start < offsets[k] + len(utterances[k].text)
+            ]
+            for k in inside:
+                base = offsets[k]
+                start = max(item.start, base) - base
+                end = min(item.end, base + len(utterances[k].text)) - base
+                if end > start:
+                    pieces.setdefault(k, []).append((start, end, item, len(inside) == 1))
+        new_utterances = list(utterances)
+        spans: list[PiiSpan] = []
+        for k, items in pieces.items():
+            new, placed = self._apply(utterances[k], items, k)
+            new_utterances[k] = new
+            spans.extend(placed)
+        spans.sort(key=lambda s: (s.utterance_index, s.start_char))
+        record = PiiRecord(config=self.fingerprint, spans=spans)
+        return transcript.model_copy(update={"utterances": new_utterances, "pii": record})
+
+    def _apply(self, utterance: Utterance, items, index: int) -> tuple[Utterance, list[PiiSpan]]:
+        text = utterance.text
+        items = sorted(items, key=lambda t: t[0])
+        out: list[str] = []
+        spans: list[PiiSpan] = []
+        cursor = 0
+        length = max(len(text), 1)
+        duration = utterance.end - utterance.start
+        for start, end, item, whole in items:
+            out.append(text[cursor:start])
+            mask = self.mask(item, whole)
+            at = sum(len(p) for p in out)
+            out.append(mask)
+            spans.append(
+                PiiSpan(
+                    utterance_index=index,
+                    entity=item.entity,
+                    start_char=at,
+                    end_char=at + len(mask),
+                    start=round(utterance.start + duration * start / length, 3),
+                    end=round(utterance.start + duration * end / length, 3),
+                )
+            )
+            cursor = end
+        out.append(text[cursor:])
+        return utterance.model_copy(update={"text": "".join(out)}), spans
+
+    def live(self) -> LiveRedactor:
+        return LiveRedactor(self)
+
+
+class LiveRedactor:
+    """Turn by turn: each turn is redacted as it arrives, with the last turns as context."""
+
+    HISTORY = 2
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._history: list[str] = []  # the last raw turns, in memory only, for split numbers
+
+    def feed(self, utterance: Utterance) -> Utterance:
+        try:
+            return self._feed(utterance)
+        except Exception as error:
+            raise RedactionError(f"personal-data redaction failed ({type(error).__name__}); turn dropped") from None
+
+    def _feed(self, utterance: Utterance) -> Utterance:
+        before = "\n".join(self._history)
+        offset = len(before) + 1 if self._history else 0
+        doc = Doc(before + "\n" + utterance.text if self._history else utterance.text)
+        found = [f for f in self.redactor.find(doc) if f.end > offset]
+        found += self.redactor.fragments(doc, found, offset)
+        self._history = (self._history + [utterance.text])[-self.HISTORY :]
+        text = utterance.text
+        for item in sorted(found, key=lambda f: f.start, reverse=True):
+            start, end = max(item.start, offset) - offset, item.end - offset
+            whole = item.start >= offset
+            text = text[:start] + self.redactor.mask(item, whole) + text[end:]
+        return utterance.model_copy(update={"text": text})
