@@ -263,3 +263,29 @@ def test_users_passwords_and_tokens(db_url):
         stored = conn.exec_driver_sql("select password_hash, token_hash from users where name='rita'").one()
     assert "s3cret" not in stored[0] and stored[1] != "tok-rita"
     store.close()
+
+
+def test_trends_by_week_category_and_agreement(db_url):
+    from qa_engine.store import trends
+
+    store = Store(db_url)
+    items = scored()
+    more = [(r.model_copy(update={"call_id": r.call_id + "-w2"}), t) for r, t in items]
+    store.write_reports(items, [datetime(2024, 5, 6)] * len(items))  # a Monday
+    store.write_reports(more, [datetime(2024, 5, 15)] * len(items))
+    store.set_agent("A1003", team="一组")
+    weeks = trends.agent_weeks(store, REVIEWER, agent="A1003")
+    assert [(w["week"], w["calls"], w["score"]) for w in weeks] == [("2024-05-06", 1, 0.0), ("2024-05-13", 1, 0.0)]
+    mine = trends.agent_weeks(store, AGENT, agent="A1004")
+    assert mine == []  # an agent sees only their own trend
+    teams = {(t["team"], t["week"]): t for t in trends.team_weeks(store, REVIEWER)}
+    assert teams[("一组", "2024-05-06")]["calls"] == 1
+    cats = [c for c in trends.category_weeks(store, REVIEWER) if c["category"] == "forbidden"]
+    assert cats and all(0 < c["rate"] <= 1 for c in cats)
+    finding = call_of(store, "forbidden_03")["findings"][0]
+    store.review(finding["id"], REVIEWER, "reject", version=finding["version"], reason="误报")
+    other = call_of(store, "forbidden_03-w2")["findings"][0]
+    store.review(other["id"], REVIEWER, "confirm", version=other["version"])
+    row = next(r for r in trends.agreement(store, REVIEWER) if r["rule_id"] == finding["rule_id"])
+    assert (row["reviewed"], row["confirmed"], row["rejected"], row["agreement"]) == (2, 1, 1, 0.5)
+    store.close()
