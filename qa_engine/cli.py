@@ -22,6 +22,7 @@ from rich.progress import (
 from qa_engine import __version__
 from qa_engine.engine import Engine
 from qa_engine.rulefile import RuleFileError, RuleSet, load_rules
+from qa_engine.store.cli import db_app
 
 app = typer.Typer(
     help="Call QA engine for Mandarin customer service (智能质检): score calls against a rule set.",
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check, test, explain and document rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(db_app, name="db")
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -98,6 +100,7 @@ def score(
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (the reports' provenance says so).")] = False,
+    db: Annotated[str | None, typer.Option("--db", envvar="QA_DB", help="Also store every call in this results database as it finishes (sqlite:///…, postgresql+psycopg://…).")] = None,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from qa_engine.batch import run_batch
@@ -115,11 +118,14 @@ def score(
     stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
     sink = ReportSink(out, fmt.value, resume)
     pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
+    stored = _store_writer(db) if db else None
 
     def done(outcome) -> None:
         progress.advance(task)
         if pages is not None:
             pages.add(outcome.report, outcome.transcript, outcome.audio)
+        if stored is not None:
+            stored.add(outcome.report, outcome.transcript)
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -143,6 +149,9 @@ def score(
             workers=workers,
             on_done=done,
         )
+    if stored is not None:
+        written = stored.close()
+        console.print(f"database: {written.new_runs} runs stored ({written.new_calls} new calls, {written.unchanged} unchanged)", highlight=False)
     reports = summary.reports  # the first by call id; a large batch is only counted
     console.print(summary_table(reports, ruleset, total=summary.scored + summary.failed))
     if details and summary.scored + summary.failed <= 30:
@@ -167,6 +176,13 @@ def score(
         errors.print(f"[red]… and {summary.failed - len(summary.failures)} more failed calls[/red] (see the reports)")
     if summary.failed:
         raise typer.Exit(2)
+
+
+def _store_writer(url: str):
+    from qa_engine.store.cli import open_store
+    from qa_engine.store.ingest import StoreWriter
+
+    return StoreWriter(open_store(url))
 
 
 def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
@@ -477,6 +493,7 @@ def serve(
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
     insecure: Annotated[bool, typer.Option(help="Allow a non-loopback --host without --token.")] = False,
+    db: Annotated[str | None, typer.Option("--db", envvar="QA_DB", help="Results database: store finished calls, serve the review pages at /review.")] = None,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
     from qa_engine.live.capacity import CapacityPolicy
@@ -497,6 +514,7 @@ def serve(
             capacity=CapacityPolicy(max_audio_calls=max_audio_calls, max_lag_s=max_lag),
             preload_model=preload,
             insecure=insecure,
+            db=db,
         )
         run_server(config)
     except RuleFileError as error:

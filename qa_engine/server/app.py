@@ -63,6 +63,13 @@ def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | N
     app.include_router(router)
     app.include_router(health_router)
     app.add_api_websocket_route("/v1/stream", stream_endpoint)
+    if state.store is not None:
+        from qa_engine.server.review import router as review_router
+        from qa_engine.server.review.routes import store_error
+        from qa_engine.store import StoreError
+
+        app.include_router(review_router)
+        app.add_exception_handler(StoreError, store_error)
     return app
 
 

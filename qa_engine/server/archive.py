@@ -22,9 +22,11 @@ from qa_engine.models import CallReport, CallTranscript
 
 
 class Archive:
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, on_saved=None) -> None:
         self.out_dir = out_dir
         self._lock = threading.Lock()
+        self.on_saved = on_saved
+        """Called with (report, transcript) after a finished call is written (`qa serve --db` stores it)."""
 
     def path(self, call_id: str, partial: bool = False, kind: str = "report", copy: int = 1) -> Path:
         """Where the `copy`-th report (or transcript) of `call_id` goes (1: the first)."""
@@ -32,9 +34,11 @@ class Archive:
         again = f"~{copy}" if copy > 1 else ""
         return self.out_dir / f"{safe_name(call_id)}{again}{middle}.{kind}.json"
 
-    def save(self, report: CallReport, transcript: CallTranscript | None = None, partial: bool = False) -> Path:
+    def save(self, report: CallReport, transcript: CallTranscript | None = None, partial: bool = False,
+             spoken: CallTranscript | None = None) -> Path:
         """Write the report (and transcript) under a name no earlier call holds; returns the
-        report's path. Blocking (fsync)."""
+        report's path. Blocking (fsync). `spoken`: the transcript for `on_saved` only (a
+        transcript call's utterances, which are not written as a file)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:
             copy = 1
@@ -49,6 +53,8 @@ class Archive:
             while not _write_new(target, report.model_dump_json(indent=1)):  # taken by another process
                 copy += 1
                 target = self.path(report.call_id, partial, copy=copy)
+        if self.on_saved is not None and not partial:
+            self.on_saved(report, transcript or spoken)
         return target
 
 

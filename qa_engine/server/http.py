@@ -64,7 +64,10 @@ async def score(transcript: CallTranscript, state: State, rules: RulesName = Non
     """
     named = rules_or_404(state, rules)
     check_transcript(transcript, state.config)
-    return await state.score(named.engine, transcript)
+    report = await state.score(named.engine, transcript)
+    if state.store is not None:
+        await asyncio.to_thread(lambda: state.store_report(report, named.engine.redact(transcript)))
+    return report
 
 
 def check_transcript(transcript: CallTranscript, config: ServerConfig) -> None:

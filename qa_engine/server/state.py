@@ -40,7 +40,15 @@ class ServerState:
         self.config = config
         self.rules = RuleLibrary(config.rules)
         self.auth = TokenCheck(config.token)
-        self.archive = Archive(config.out_dir)
+        self.store = None
+        if config.db:
+            import secrets
+
+            from qa_engine.store import Store
+
+            self.store = Store(config.db)
+            self.session_secret = secrets.token_bytes(32)
+        self.archive = Archive(config.out_dir, on_saved=self.store_report if self.store else None)
         self.worker = SttWorker(config.stt_lanes)
         self.capacity = Capacity(config.capacity, config.stt_lanes)
         self.endpoint = config.endpoint_config()
@@ -86,6 +94,11 @@ class ServerState:
             return await asyncio.get_running_loop().run_in_executor(self._scoring, engine.score, transcript)
         finally:
             self._scores_pending -= 1
+
+    def store_report(self, report: CallReport, transcript: CallTranscript | None) -> None:
+        """Keep a finished call in the results database (`--db`); blocking, call off the loop."""
+        if self.store is not None:
+            self.store.write_reports([(report, transcript)])
 
     def close(self) -> None:
         """Server shutdown: stop uploads at their next window, let scoring threads finish."""

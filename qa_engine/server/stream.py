@@ -265,6 +265,7 @@ class StreamHandler:
         assert self.call is not None
         transcript = self.call.transcript() if self.audio is not None else None
         try:
-            await asyncio.to_thread(self.state.archive.save, report, transcript, partial)
+            heard = self.call.transcript() if self.state.store is not None and transcript is None else None
+            await asyncio.to_thread(self.state.archive.save, report, transcript, partial, heard)
         except OSError:
             log.exception("could not save the report of call %s", report.call_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 from qa_engine import Engine, load_rules
 from qa_engine.models import CallTranscript
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "transcripts"
 _ENGINE: Engine | None = None
 
