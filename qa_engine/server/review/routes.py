@@ -43,7 +43,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(time=report_html.fmt_time, points=report_html.fmt_points, rate=report_html.fmt_rate)
+    env.filters.update(jsontext=lambda v: json.dumps(v, ensure_ascii=False, default=str), time=report_html.fmt_time, points=report_html.fmt_points, rate=report_html.fmt_rate)
     env.globals.update(
         severity_labels=report_html.SEVERITY_LABELS, speaker_labels=report_html.SPEAKER_LABELS,
         percent_width=report_html.percent_width, decision_labels=DECISION_LABELS, state_labels=STATE_LABELS,
