@@ -406,11 +406,12 @@ def rules_diff(
 
 @app.command()
 def calibrate(
-    corpus: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
-    labels: Annotated[Path, typer.Option(help="CSV of human QA labels: call_id,utterance_index,category.")],
+    corpus: Annotated[list[Path] | None, typer.Argument(help="Transcript files or folders (not with --db).")] = None,
+    labels: Annotated[Path | None, typer.Option(help="CSV of human QA labels: call_id,utterance_index,category.")] = None,
     rules: RulesOption = None,
     tune: Annotated[bool, typer.Option(help="Search the best fuzzy threshold of each fuzzy phrase rule.")] = True,
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Take the reviewed calls and their review decisions from this results database as corpus and labels.")] = None,
 ) -> None:
     """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
     from qa_engine.workbench.calibrate import LabelFileError, read_labels
@@ -419,8 +420,16 @@ def calibrate(
 
     ruleset = _load_rules_or_exit(rules)
     try:
-        calls = load_corpus(corpus)
-        label_set = read_labels(labels)
+        if db:
+            from qa_engine.store.cli import open_store
+            from qa_engine.store.rulefeedback import review_labels
+
+            calls, label_set = review_labels(open_store(db))
+        elif corpus and labels:
+            calls = load_corpus(corpus)
+            label_set = read_labels(labels)
+        else:
+            raise CorpusError("give transcripts and --labels, or --db")
     except (CorpusError, LabelFileError) as error:
         errors.print(f"[red]{error}[/red]", highlight=False)
         raise typer.Exit(1) from None
@@ -460,6 +469,27 @@ def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+@rules_app.command("suggest")
+def rules_suggest(
+    db: Annotated[str, typer.Option("--db", envvar="QA_DB", help="Results database with review decisions.")],
+    rules: RulesOption = None,
+    min_repeats: Annotated[int, typer.Option(help="A false-alarm phrase must repeat this often to be suggested.")] = 2,
+) -> None:
+    """Rules ranked by reviewed false-alarm rate, with candidate allow/unless entries and missed phrases."""
+    from qa_engine.store.cli import open_store
+    from qa_engine.store.rulefeedback import suggest
+
+    for advice in suggest(open_store(db), _load_rules_or_exit(rules), min_repeats):
+        rate = "-" if advice.false_alarm_rate is None else f"{advice.false_alarm_rate:.0%}"
+        note = {"deleted": "  (not in the rule file any more: deleted)", "unknown": ""}.get(advice.status, "")
+        console.print(f"[bold]{advice.rule_id}[/bold]  误报率 {rate}  ({advice.rejected}/{advice.reviewed} 复核驳回, 补充漏检 {advice.added}){note}", highlight=False)
+        for words, count, where in advice.false_alarm_phrases:
+            target = f"candidate {advice.field_name} entry" if advice.field_name else "candidate exception (this kind has no allow/unless: narrow its phrases)"
+            console.print(f"  {target}: 「{words}」 ×{count}  ← " + "; ".join(where), markup=False, highlight=False, soft_wrap=True)
+        for words, count, where in advice.missed_phrases:
+            console.print(f"  missed, candidate phrase: 「{words}」 ×{count}  ← " + "; ".join(where), markup=False, highlight=False, soft_wrap=True)
 
 
 @rules_app.command("schema")
