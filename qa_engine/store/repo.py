@@ -267,10 +267,12 @@ class Store:
             for p, run_id in zip(todo, run_ids, strict=True):
                 report, transcript = items[p]
                 call = existing[report.call_id]
-                values = self._call_values(report, transcript, None) | {"current_run_id": run_id}
+                values = self._call_values(report, None, None) | {"current_run_id": run_id}
+                if transcript is not None and call["current_run_id"] is not None:
+                    values |= {"transcript": _utterances(transcript), "audio": transcript.audio}
                 values.pop("called_at")
                 values.pop("call_id")
-                if transcript is None:
+                if transcript is None or call["current_run_id"] is None:  # a new call got it on insert
                     values.pop("transcript")
                     values.pop("audio")
                 if call["current_run_id"] is None:
@@ -308,7 +310,7 @@ class Store:
             "duration": report.duration,
             "utterance_count": report.utterance_count,
             "finding_count": len(report.findings),
-            "transcript": [u.model_dump() for u in transcript.utterances] if transcript else None,
+            "transcript": _utterances(transcript) if transcript else None,
             "audio": transcript.audio if transcript else None,
             "status": report.status,
             "base_score": report.base_score,
@@ -812,6 +814,10 @@ class Store:
                 .where(CALLS.c.review_state == "reviewed", CALLS.c.transcript.is_not(None))
             ).mappings()
             return [CallTranscript(call_id=r["call_id"], agent_id=r["agent_id"], utterances=r["transcript"]) for r in rows]
+
+
+def _utterances(transcript: CallTranscript) -> list[dict]:
+    return transcript.model_dump(include={"utterances"})["utterances"]
 
 
 def _decision(row) -> dict:
