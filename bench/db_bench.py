@@ -93,8 +93,6 @@ def main() -> None:
             write_rate = len(items) / (time.perf_counter() - started)
             print(f"[{args.backend}] write: {len(items)} calls (60 utterances, 6 findings) in batches of 500: {write_rate:,.0f} calls/s", flush=True)
             # 2. 1M findings over 12 weeks; the plain approach gets the same reports as JSON files
-            store.engine.dispose()
-            store, cluster2 = (Store(store.url), None)
             for agent in range(200):
                 store.set_agent(f"A{agent:04d}", team=f"T{agent % 10}")
             reports_dir = folder / "reports"

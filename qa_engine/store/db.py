@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydantic_core
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 
@@ -29,13 +30,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _json(value) -> str:
+    """JSON columns serialised by pydantic-core (Rust): transcripts are most of a call's bytes."""
+    return pydantic_core.to_json(value).decode("utf-8")
+
+
 def connect(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, json_serializer=_json)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:
@@ -47,7 +53,7 @@ def connect(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_serializer=_json)
 
 
 def _alembic_config(connection):
