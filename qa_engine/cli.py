@@ -402,9 +402,10 @@ def calibrate(
     rules: RulesOption = None,
     tune: Annotated[bool, typer.Option(help="Search the best fuzzy threshold of each fuzzy phrase rule.")] = True,
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
+    unjudged: Annotated[Path | None, typer.Option(help="CSV call_id,category of pairs the labeller could not judge: findings there count neither way.")] = None,
 ) -> None:
     """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
-    from qa_engine.workbench.calibrate import LabelFileError, read_labels
+    from qa_engine.workbench.calibrate import LabelFileError, read_labels, read_unjudged
     from qa_engine.workbench.calibrate import calibrate as run_calibration
     from qa_engine.workbench.corpus import CorpusError, load_corpus
 
@@ -412,10 +413,11 @@ def calibrate(
     try:
         calls = load_corpus(corpus)
         label_set = read_labels(labels)
+        skip = read_unjudged(unjudged) if unjudged is not None else set()
     except (CorpusError, LabelFileError) as error:
         errors.print(f"[red]{error}[/red]", highlight=False)
         raise typer.Exit(1) from None
-    result = run_calibration(ruleset, calls, label_set, tune)
+    result = run_calibration(ruleset, calls, label_set, tune, unjudged=skip)
     fmt = lambda value: "-" if value is None else f"{value:.2f}"  # noqa: E731
     def rows(scores, label):
         return [(label(s.name), str(s.labels), str(s.predicted), str(s.true_positives), fmt(s.precision), fmt(s.recall), fmt(s.f1)) for s in scores]
