@@ -194,7 +194,8 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
     if folder.resolve() == sink.out_dir.resolve():
         errors.print("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
         raise typer.Exit(1)
-    writer = HtmlReportWriter(folder, ruleset)
+    audio_redaction = ruleset.model.redact.audio if engine.redactor is not None else None
+    writer = HtmlReportWriter(folder, ruleset, audio_redaction=audio_redaction)
     by_key = {source.key: source for source in sources if source.key in sink.done}
     for report in sink.previous_reports():
         source = by_key.get(report.call_id)
@@ -220,12 +221,18 @@ def transcribe(
     channels: ChannelsOption = "agent,customer",
     threads: ThreadsOption = 0,
     cache_dir: CacheDirOption = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="Rule file whose redact: section applies (default: the bundled rules).")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data in the transcripts and the cache.")] = False,
 ) -> None:
-    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
+    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them.
+
+    Personal data is redacted before anything is written (transcripts and the cache),
+    as `qa score` does, unless --keep-pii."""
     from qa_engine.fsutil import safe_name, write_atomic
     from qa_engine.inputs import iter_calls
     from qa_engine.stt import Transcriber, transcribe_cached
 
+    redactor = Engine(_load_rules_or_exit(rules), keep_pii=keep_pii).redactor
     options = _stt_options(model, device, compute_type, channels, threads)
     transcriber = Transcriber(options)
     failed = 0
@@ -236,8 +243,8 @@ def transcribe(
                 failed += 1
             continue
         try:
-            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber)
-        except Exception as error:  # record and go on with the other files
+            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber, redactor=redactor)
+        except Exception as error:  # record and go on with the other files (a RedactionError names no text)
             errors.print(f"[red]failed[/red] {source.audio}: {error}", highlight=False)
             failed += 1
             continue
@@ -526,6 +533,7 @@ def serve(
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
     insecure: Annotated[bool, typer.Option(help="Allow a non-loopback --host without --token.")] = False,
     db: Annotated[str | None, typer.Option("--db", envvar="QA_DB", help="Results database: store finished calls, serve the review pages at /review.")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (events, reports, saved calls, cache).")] = False,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
     from qa_engine.live.capacity import CapacityPolicy
@@ -547,6 +555,7 @@ def serve(
             preload_model=preload,
             insecure=insecure,
             db=db,
+            keep_pii=keep_pii,
         )
         run_server(config)
     except RuleFileError as error:

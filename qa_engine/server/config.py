@@ -56,6 +56,7 @@ class ServerConfig(BaseModel):
     db: str | None = Field(
         None, description="Results database URL (sqlite:///…/qa.db or postgresql+psycopg://…): stores reports, serves /review"
     )
+    keep_pii: bool = Field(False, description="Do not redact personal data (`qa serve --keep-pii`); reports' provenance says so")
     idle_timeout_s: float = Field(300.0, gt=0, description="A call silent this long is treated as disconnected")
 
     @model_validator(mode="after")
