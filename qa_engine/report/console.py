@@ -11,13 +11,22 @@ from qa_engine.models import CallReport
 from qa_engine.rulefile import Problem, RuleSet
 
 
-def code_frame(problem: Problem, context: int = 2) -> str:
-    """The offending line with a marker and caret, and a little context (as vale/ruff print)."""
+def _file_lines(path: str) -> list[str] | None:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def code_frame(problem: Problem, context: int = 2, lines: list[str] | None = None) -> str:
+    """The offending line with a marker and caret, and a little context (as vale/ruff print).
+
+    `lines` is the file's text when the caller has read it already (one read for many problems).
+    """
     if problem.line is None:
         return ""
-    try:
-        lines = Path(problem.path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    lines = _file_lines(problem.path) if lines is None else lines
+    if lines is None:
         return ""
     first = max(1, problem.line - context)
     last = min(len(lines), problem.line + context)
@@ -32,10 +41,14 @@ def code_frame(problem: Problem, context: int = 2) -> str:
 
 
 def print_problems(console: Console, problems: list[Problem]) -> None:
+    files: dict[str, list[str] | None] = {}  # each file read once, however many problems it has
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
         console.print(str(problem), style=style, markup=False, highlight=False, soft_wrap=True)
-        frame = code_frame(problem)
+        if problem.path not in files:
+            files[problem.path] = _file_lines(problem.path)
+        lines = files[problem.path]
+        frame = code_frame(problem, lines=lines) if lines is not None else ""
         if frame:
             console.print(frame, markup=False, highlight=False, soft_wrap=True)
 
