@@ -100,5 +100,6 @@ def test_defect_17_twenty_thousand_rules_check_reads_the_file_once_per_batch_of_
     real = console_module._file_lines
     monkeypatch.setattr(console_module, "_file_lines", lambda path: reads.append(path) or real(path))
     problems = [Problem(str(rules), "m", line=i, column=1, severity="warning") for i in range(1, 2000)]
-    console_module.print_problems(Console(file=open(tmp_path / "out.txt", "w")), problems)
+    with (tmp_path / "out.txt").open("w", encoding="utf-8") as sink:
+        console_module.print_problems(Console(file=sink), problems)
     assert reads == [str(rules)]
