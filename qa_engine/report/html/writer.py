@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -18,13 +16,20 @@ from qa_engine.models import CallReport, CallTranscript
 from qa_engine.report.html.charts import category_figure, figure_html, plotly_js, rule_figure, score_figure
 from qa_engine.report.html.timeline import build_timeline, silence_threshold
 from qa_engine.report.html.views import agent_rows, batch_stats, category_rows, utterance_views
-from qa_engine.report.labels import SEVERITY_LABELS, SPEAKER_LABELS, fmt_points, fmt_rate, fmt_time, verdict
-from qa_engine.report.writer import CSV_COLUMNS, csv_row
+from qa_engine.report.labels import (
+    SEVERITY_LABELS,
+    SPEAKER_LABELS,
+    category_costs,
+    fmt_points,
+    fmt_rate,
+    fmt_time,
+    verdict,
+)
+from qa_engine.report.writer import write_csv
 from qa_engine.rulefile import RuleSet
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 RESERVED_STEMS = frozenset({"index"})
-CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read the Chinese columns correctly
 WORST_CALLS = 10
 
 
@@ -77,6 +82,28 @@ class HtmlReportWriter:
         self._stems: dict[str, str] = {}  # lower-case file stem -> call id: ids that clean alike stay apart
         self._gap = silence_threshold(rules)
 
+    @classmethod
+    def resumed(cls, out_dir: Path, rules: RuleSet, sink, sources, redact) -> HtmlReportWriter:
+        """A writer for a `qa score` run, seeded with the calls an earlier run scored (on --resume).
+
+        `sink` is the run's `ReportSink`, `sources` its calls; `redact` is the engine's: a
+        transcript that cannot be redacted is left out (fail closed: the page shows findings only).
+        """
+        writer = cls(out_dir, rules)
+        by_key = {source.key: source for source in sources if source.key in sink.done}
+        for report in sink.previous_reports():
+            source = by_key.get(report.call_id)
+            transcript = source.transcript if source else None
+            saved = sink.out_dir / f"{safe_name(report.call_id)}.transcript.json"
+            if transcript is None and saved.exists():
+                transcript = CallTranscript.model_validate_json(saved.read_text(encoding="utf-8"))
+            try:
+                transcript = redact(transcript) if transcript is not None else None
+            except RuntimeError:
+                transcript = None
+            writer.add(report, transcript, source.audio if source else None)
+        return writer
+
     def add(self, report: CallReport, transcript: CallTranscript | None, audio: Path | None = None) -> Path:
         """Write the call's page (a short error page for a failed call) and remember it for the summary."""
         stem = self._stem(report.call_id)
@@ -92,7 +119,7 @@ class HtmlReportWriter:
     def finish(self) -> Path:
         """Write index.html and calls.csv for every call added so far."""
         reports = [e.report for e in self._entries.values()]
-        self._write_csv(reports)
+        write_csv(self.out_dir / "calls.csv", reports)
         charts = self._charts(reports) if any(r.status == "scored" for r in reports) else []
         html = self._render(
             "index.html.j2",
@@ -171,16 +198,7 @@ class HtmlReportWriter:
         return sorted(scored, key=lambda e: (e.report.score, e.report.call_id))[:WORST_CALLS]
 
     def _costs(self, report: CallReport) -> str:
-        items = sorted(report.category_deductions.items(), key=lambda kv: -kv[1])
-        return "、".join(f"{self.rules.category_label(c)} -{p:g}" for c, p in items if p)
-
-    def _write_csv(self, reports: list[CallReport]) -> None:
-        buffer = io.StringIO()
-        table = csv.DictWriter(buffer, CSV_COLUMNS)
-        table.writeheader()
-        for report in sorted(reports, key=lambda r: r.call_id):
-            table.writerow(csv_row(report))
-        write_atomic(self.out_dir / "calls.csv", buffer.getvalue().encode(CSV_ENCODING))
+        return "、".join(category_costs(report, self.rules.category_label))
 
     def _render(self, template: str, **context) -> str:
         return _environment().get_template(template).render(rules=self.rules, **context)
