@@ -17,6 +17,7 @@ from qa_engine.cli_options import (
     OutputFormat,
     RulesOption,
     console,
+    corpus_or_exit,
     errors,
     fail,
     load_rules_or_exit,
@@ -64,8 +65,7 @@ def score(
     if not count:
         raise fail("[red]no calls found[/red] under " + ", ".join(map(str, paths)) + " (expected .json, .jsonl or audio files)")
     stt_options = stt_options_or_exit(stt) if has_audio else None
-    every = details if details is not None else verbose
-    live_details = every and count > SMALL_BATCH  # a large batch prints findings as calls finish
+    live_details = (details if details is not None else verbose) and count > SMALL_BATCH  # printed as calls finish
     with ReportSink(out, fmt.value, resume) as sink:
         pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
 
@@ -93,7 +93,8 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
 
     if folder.resolve() == sink.out_dir.resolve():
         raise fail("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
-    return HtmlReportWriter.resumed(folder, ruleset, sink, sources, engine.redact)
+    audio_redaction = ruleset.model.redact.audio if engine.redactor is not None else None
+    return HtmlReportWriter.resumed(folder, ruleset, sink, sources, engine.redact, audio_redaction)
 
 
 @app.command()
@@ -103,12 +104,16 @@ def transcribe(
     stt: dict,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for transcript JSON files.")] = Path("qa-transcripts"),
     cache_dir: CacheDirOption = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="Rule file whose redact: section applies (default: the bundled rules).")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data in the transcripts and the cache.")] = False,
 ) -> None:
-    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
+    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them;
+    personal data is redacted before anything is written (as `qa score` does) unless --keep-pii."""
     from qa_engine.fsutil import safe_name, write_atomic
     from qa_engine.inputs import iter_calls
     from qa_engine.stt import Transcriber, transcribe_cached
 
+    redactor = Engine(load_rules_or_exit(rules), keep_pii=keep_pii).redactor
     transcriber = Transcriber(stt_options_or_exit(stt))
     failed = 0
     for source in iter_calls(paths):
@@ -118,8 +123,8 @@ def transcribe(
                 failed += 1
             continue
         try:
-            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber)
-        except Exception as error:  # record and go on with the other files
+            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber, redactor=redactor)
+        except Exception as error:  # record and go on with the other files (a RedactionError names no text)
             errors.print(f"[red]failed[/red] {source.audio}: {error}", highlight=False)
             failed += 1
             continue
@@ -148,8 +153,7 @@ def rules_check(
     """Validate a rule file: errors with file:line:column, rule id and code frame; then warnings."""
     from qa_engine.workbench.lint import lint
 
-    ruleset = load_rules_or_exit(file)
-    warnings = lint(ruleset)
+    warnings = lint(ruleset := load_rules_or_exit(file))
     print_problems(console, warnings)
     console.print(f"{file}: {len(ruleset.model.rules)} rules, {len(ruleset.checks)} enabled, 0 errors, {len(warnings)} warnings", highlight=False)
     if warnings and strict:
@@ -184,16 +188,6 @@ def rules_explain(
         raise fail(f"[red]{error.args[0]}[/red]") from None
 
 
-def _corpus_or_exit(paths: list[Path], labels: Path | None = None):
-    from qa_engine.workbench.calibrate import LabelFileError, read_labels
-    from qa_engine.workbench.corpus import CorpusError, load_corpus
-
-    try:
-        return load_corpus(paths), read_labels(labels) if labels else None
-    except (CorpusError, LabelFileError) as error:
-        raise fail(f"[red]{error}[/red]") from None
-
-
 @rules_app.command("diff")
 def rules_diff(
     old: Annotated[Path, typer.Argument(help="The rule file in use.")],
@@ -206,7 +200,7 @@ def rules_diff(
     from qa_engine.workbench.diff import diff_rule_sets
 
     old_rules, new_rules = load_rules_or_exit(old), load_rules_or_exit(new)
-    calls, _ = _corpus_or_exit(corpus)
+    calls, _, _ = corpus_or_exit(corpus)
     print_diff(console, diff_rule_sets(old_rules, new_rules, calls, examples), len(calls))
 
 
@@ -217,14 +211,15 @@ def calibrate(
     rules: RulesOption = None,
     tune: Annotated[bool, typer.Option(help="Search the best fuzzy threshold of each fuzzy phrase rule.")] = True,
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
+    unjudged: Annotated[Path | None, typer.Option(help="CSV call_id,category of pairs the labeller could not judge: findings there count neither way.")] = None,
 ) -> None:
     """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
     from qa_engine.report.workbench import print_calibration
     from qa_engine.workbench.calibrate import calibrate as run_calibration
 
     ruleset = load_rules_or_exit(rules)
-    calls, label_set = _corpus_or_exit(corpus, labels)
-    result = run_calibration(ruleset, calls, label_set, tune)
+    calls, label_set, skip = corpus_or_exit(corpus, labels, unjudged)
+    result = run_calibration(ruleset, calls, label_set, tune, unjudged=skip)
     print_calibration(console, result, ruleset, len(calls), len(label_set), markdown)
 
 

@@ -26,13 +26,14 @@ def serve(
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
     preload: Annotated[bool | None, typer.Option(help="Load the speech model at start-up (default yes).")] = None,
     insecure: Annotated[bool | None, typer.Option(help="Allow a non-loopback --host without --token.")] = None,
+    keep_pii: Annotated[bool | None, typer.Option("--keep-pii", help="Do not redact personal data (events, reports, saved calls, cache).")] = None,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
     from qa_engine.server import serve as run_server
     from qa_engine.server.config import ConfigFileError, load_server_config
 
     flags = {"host": host, "port": port, "rules": rules, "token": token, "out_dir": out, "cache_dir": cache_dir,
-             "preload_model": preload, "insecure": insecure, "stt": stt or None,
+             "preload_model": preload, "insecure": insecure, "keep_pii": keep_pii, "stt": stt or None,
              "capacity": {k: v for k, v in {"max_audio_calls": max_audio_calls, "max_lag_s": max_lag}.items() if v is not None} or None}
     try:
         run_server(load_server_config(config, {k: v for k, v in flags.items() if v is not None}))

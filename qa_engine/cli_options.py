@@ -55,6 +55,17 @@ def stt_options_or_exit(given: dict[str, Any]):
         raise fail(f"[red]invalid speech-to-text options:[/red] {error}") from None
 
 
+def corpus_or_exit(paths: list[Path], labels: Path | None = None, unjudged: Path | None = None):
+    from qa_engine.workbench.calibrate import LabelFileError, read_labels, read_unjudged
+    from qa_engine.workbench.corpus import CorpusError, load_corpus
+
+    try:
+        skip = read_unjudged(unjudged) if unjudged is not None else set()
+        return load_corpus(paths), read_labels(labels) if labels else None, skip
+    except (CorpusError, LabelFileError) as error:
+        raise fail(f"[red]{error}[/red]") from None
+
+
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", "-r", help="Rule file (default: the bundled standard rule set).")
 ]
