@@ -100,3 +100,64 @@ def set_agent(
     store.set_agent(agent_id, team=team, name=name)
     console.print(f"agent {agent_id}: team {team or '-'}", highlight=False)
     store.close()
+
+
+class _Writer:
+    """`qa score --db`: a StoreWriter and the line it prints at the end."""
+
+    def __init__(self, url: str) -> None:
+        from qa_engine.store.ingest import StoreWriter
+
+        self.writer = StoreWriter(open_store(url))
+
+    def add(self, report, transcript) -> None:
+        self.writer.add(report, transcript)
+
+    def report(self, out: Console) -> None:
+        written = self.writer.close()
+        out.print(f"database: {written.new_runs} runs stored ({written.new_calls} new calls, {written.unchanged} unchanged)", highlight=False)
+        self.writer.store.close()
+
+
+def store_writer(url: str) -> _Writer:
+    return _Writer(url)
+
+
+def review_labels_or_exit(url: str, unjudged: Path | None = None):
+    """(reviewed calls, labels, unjudged pairs) from the database and `--unjudged`."""
+    from qa_engine.store.rulefeedback import review_labels
+    from qa_engine.workbench.calibrate import LabelFileError, read_unjudged
+
+    try:
+        skip = read_unjudged(unjudged) if unjudged is not None else set()
+    except LabelFileError as error:
+        errors.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    store = open_store(url)
+    try:
+        calls, labels = review_labels(store)
+    finally:
+        store.close()
+    return calls, labels, skip
+
+
+def rules_suggest(
+    db: DbOption,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="Rule file (default: the bundled standard rule set).")] = None,
+    min_repeats: Annotated[int, typer.Option(help="A false-alarm phrase must repeat this often to be suggested.")] = 2,
+) -> None:
+    """Rules ranked by reviewed false-alarm rate, with candidate allow/unless entries and missed phrases."""
+    from qa_engine.cli_options import load_rules_or_exit
+    from qa_engine.store.rulefeedback import suggest
+
+    store = open_store(db)
+    for advice in suggest(store, load_rules_or_exit(rules), min_repeats):
+        rate = "-" if advice.false_alarm_rate is None else f"{advice.false_alarm_rate:.0%}"
+        note = {"deleted": "  (not in the rule file any more: deleted)", "unknown": ""}.get(advice.status, "")
+        console.print(f"[bold]{advice.rule_id}[/bold]  误报率 {rate}  ({advice.rejected}/{advice.reviewed} 复核驳回, 补充漏检 {advice.added}){note}", highlight=False)
+        for words, count, where in advice.false_alarm_phrases:
+            target = f"candidate {advice.field_name} entry" if advice.field_name else "candidate exception (this kind has no allow/unless: narrow its phrases)"
+            console.print(f"  {target}: 「{words}」 ×{count}  ← " + "; ".join(where), markup=False, highlight=False, soft_wrap=True)
+        for words, count, where in advice.missed_phrases:
+            console.print(f"  missed, candidate phrase: 「{words}」 ×{count}  ← " + "; ".join(where), markup=False, highlight=False, soft_wrap=True)
+    store.close()

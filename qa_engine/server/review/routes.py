@@ -21,7 +21,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
-from qa_engine.report import html as report_html
+from qa_engine.report import labels as report_labels
+from qa_engine.report.html import views as report_views
+from qa_engine.report.html import writer as report_writer
 from qa_engine.server.review import session
 from qa_engine.store import Actor, CallFilter, StoreError
 from qa_engine.store import trends as store_trends
@@ -38,15 +40,15 @@ def _environment() -> Environment:
     from pathlib import Path
 
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(Path(__file__).parent / "templates"), FileSystemLoader(report_html.TEMPLATES)]),
+        loader=ChoiceLoader([FileSystemLoader(Path(__file__).parent / "templates"), FileSystemLoader(report_writer.TEMPLATES)]),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(jsontext=lambda v: json.dumps(v, ensure_ascii=False, default=str), time=report_html.fmt_time, points=report_html.fmt_points, rate=report_html.fmt_rate)
+    env.filters.update(jsontext=lambda v: json.dumps(v, ensure_ascii=False, default=str), time=report_labels.fmt_time, points=report_labels.fmt_points, rate=report_labels.fmt_rate)
     env.globals.update(
-        severity_labels=report_html.SEVERITY_LABELS, speaker_labels=report_html.SPEAKER_LABELS,
-        percent_width=report_html.percent_width, decision_labels=DECISION_LABELS, state_labels=STATE_LABELS,
+        severity_labels=report_labels.SEVERITY_LABELS, speaker_labels=report_labels.SPEAKER_LABELS,
+        percent_width=report_writer.percent_width, decision_labels=DECISION_LABELS, state_labels=STATE_LABELS,
         appeal_labels=APPEAL_LABELS,
     )
     return env
@@ -176,14 +178,14 @@ def _call_context(request: Request, actor: Actor, call_pk: int) -> dict:
     detail = store.call_detail(call_pk, actor)
     report, transcript = store.report_of(detail)
     rules = _rules(request)
-    rows, views = report_html.utterance_views(transcript, report, rules)
+    rows, views = report_views.utterance_views(transcript, report, rules)
     machine = [f for f in detail["findings"] if f["origin"] == "machine"]
     added = [f for f in detail["findings"] if f["origin"] == "reviewer"]
     open_appeals = {a["finding_id"]: a for a in detail["appeals"] if a["state"] == "open"}
     return {
         "detail": detail, "call": detail["call"], "report": report, "utterances": rows,
         "items": list(zip(views, machine, strict=True)), "added": added, "open_appeals": open_appeals,
-        "appeals": detail["appeals"], "categories": report_html.category_rows(report, rules),
+        "appeals": detail["appeals"], "categories": report_views.category_rows(report, rules),
         "audit": store.audit_log(actor, call_pk), "rule_ids": sorted(known_rules(request)),
         "title": f"{detail['call']['call_id']} · 复核",
     }
