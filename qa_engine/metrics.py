@@ -9,7 +9,7 @@ thresholds on them. Definitions (all in seconds):
   ratio: a speaker's talk over both speakers' talk;
 - non-talk: the call's duration (0 to the last end) minus the time anyone speaks;
 - agent monologue: agent speech from its start to its end with no customer utterance of
-  at least `min_chars` characters starting in between (backchannels do not interrupt it);
+  at least `min_chars` characters starting in between (backchannels do not interrupt it) and no silence of `hold_min_gap`;
 - response latency: after each customer turn whose next turn is the agent's, the gap from
   the customer's end to the agent's start (an agent who starts early answers at 0);
 - overtalk: an agent and a customer utterance that overlap by at least `overtalk_min` s;
@@ -108,6 +108,8 @@ def compute_metrics(
     for i in order:
         u = utterances[i]
         if u.speaker == "agent":
+            if run_start is not None and u.start - run_end >= config.hold_min_gap:
+                run_start = None  # a hold or dead air ends a monologue
             if run_start is None:
                 run_start, run_end = u.start, u.end
             else:

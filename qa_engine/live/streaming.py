@@ -87,8 +87,9 @@ class StreamingAudioCall:
             for utterance in chunk_utterances(chunk, pieces, self.roles):
                 utterance = self.call.hear(utterance)
                 await self._emit(utterance)
-                for finding in self.call.add(utterance):
-                    await self._emit(finding)
+                findings = self.call.add(utterance)
+                for event in [*findings, *self.call.felt()]:
+                    await self._emit(event)
 
     async def _emit(self, event: LiveEvent) -> None:
         try:
