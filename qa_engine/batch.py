@@ -23,6 +23,7 @@ from qa_engine.models import CallReport, CallTranscript
 from qa_engine.pii import RedactionError
 from qa_engine.report.writer import ReportSink
 from qa_engine.rulefile import load_rules
+from qa_engine.voice import attach_voice
 
 KEPT_REPORTS = 50
 """Reports a summary keeps for the terminal table (the first by call id); the rest are
@@ -106,6 +107,10 @@ class CallScorer:
             audio, cache_dir=self.cache_dir, transcriber=self._transcriber, redactor=self.engine.redactor
         )
 
+    def _roles(self) -> tuple[str, ...]:
+        options = self._transcriber.options if self._transcriber is not None else None
+        return tuple(options.channel_roles) if options is not None else ("agent", "customer")
+
     def __call__(self, source: CallSource) -> CallOutcome:
         started = time.perf_counter()
         if source.error:
@@ -115,6 +120,7 @@ class CallScorer:
         try:
             if source.audio is not None:
                 transcript = self.transcribe(source.audio)
+                transcript = attach_voice(transcript, source.audio, self._roles())
                 audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
             assert transcript is not None
             transcript = self.engine.redact(transcript)  # fail closed: raises, never returns it raw

@@ -8,7 +8,9 @@ the call. There is one code path, so batch and live reports are identical.
 from __future__ import annotations
 
 from qa_engine import __version__
+from qa_engine.emotion import EmotionAnalyzer, EmotionTrack
 from qa_engine.kinds.base import CallState
+from qa_engine.metrics import compute_metrics
 from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
 from qa_engine.pii import Redactor
 from qa_engine.pii.config import ENTITY_NAMES
@@ -50,7 +52,7 @@ class Session:
         # Turn by turn, each utterance is redacted as it is fed (unless the whole call was).
         self.redactor = engine.redactor.live() if engine.redactor is not None and not redacted else None
         self._heard: Utterance | None = None
-        self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known)
+        self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known, emotion_track=EmotionTrack())
         recorded = (stt or {}).get("duration")
         self.call.recording_seconds = float(recorded) if isinstance(recorded, int | float) else None
         self.checks = [c for c in engine.rules.checks if roles_known or not c.requires_roles]
@@ -80,7 +82,9 @@ class Session:
         call = self.call
         index = len(call.utterances)
         call.utterances.append(utterance)
-        call.analyses.append(analyze(utterance.text))
+        analysis = analyze(utterance.text)
+        call.analyses.append(analysis)
+        call.emotions.append(self.engine.emotion.read(call.emotion_track, index, utterance, analysis))
         new: list[Finding] = []
         for check in self.checks:
             for finding in check.feed(call, index):
@@ -93,11 +97,22 @@ class Session:
         """Decide the call-level rules and score the call."""
         if self.closed:
             raise SessionClosedError(f"call {self.call.call_id} is already closed")
+        self.call.metrics = self.metrics()
         for check in self.checks:
             for finding in check.close(self.call):
                 self._record(finding)
         self.closed = True
         return self.report()
+
+    @property
+    def emotions(self):
+        """Each utterance's emotion so far (`UtteranceEmotion`), in utterance order."""
+        return self.call.emotions
+
+    def metrics(self):
+        """The conversation metrics of the call so far (`CallMetrics`)."""
+        call = self.call
+        return compute_metrics(call.utterances, call.analyses, call.emotions, self.engine.rules.model.metrics)
 
     def report(self) -> CallReport:
         """The report so far (after `close`, the final one)."""
@@ -116,6 +131,8 @@ class Session:
             category_deductions=self.tally.category_deductions(),
             findings=ordered,
             not_checked=self.not_checked,
+            metrics=self.call.metrics if self.closed else self.metrics(),
+            emotions=[e for e in self.call.emotions if e.level != "calm" or e.label != "neutral"],
             provenance=self.engine.provenance(self.source, self.stt),
         )
 
@@ -138,6 +155,7 @@ class Engine:
     def __init__(self, rules: RuleSet, keep_pii: bool = False) -> None:
         self.rules = rules
         self.keep_pii = keep_pii
+        self.emotion = EmotionAnalyzer(getattr(rules.model, "emotion", None))
         config = rules.model.redact
         self.redactor = Redactor(config) if config.enabled and not keep_pii else None
 

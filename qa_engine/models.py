@@ -31,8 +31,21 @@ MatchMode = str
 """How a finding matched: one of the modes the rule kinds declare (`kinds.match_mode_labels()`)."""
 
 
+class VoiceMeasure(BaseModel):
+    """One utterance's voice measured on its own channel (`qa_engine.voice`): raw values."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    loudness_db: float | None = Field(default=None, allow_inf_nan=False, description="RMS level, dBFS")
+    pitch_mean_hz: float | None = Field(default=None, allow_inf_nan=False)
+    pitch_range_st: float | None = Field(default=None, allow_inf_nan=False, description="5th to 95th percentile, semitones")
+
+
 class Utterance(BaseModel):
-    """One turn of one speaker, with its time span in seconds from the call's start."""
+    """One turn of one speaker, with its time span in seconds from the call's start.
+
+    `voice` is set where the utterance came from audio (loudness and pitch of its channel).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -40,6 +53,7 @@ class Utterance(BaseModel):
     start: float = Field(ge=0, allow_inf_nan=False)
     end: float = Field(ge=0, allow_inf_nan=False)
     text: str
+    voice: VoiceMeasure | None = None
     _char_times: list[tuple[float, float]] | None = PrivateAttr(default=None)
     """Speech-to-text only, never written: (start, end) of the word each character of
     `text` belongs to, from Whisper's word timestamps. Redaction uses it to time the
@@ -52,6 +66,89 @@ class Utterance(BaseModel):
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
+
+
+Level = Literal["calm", "upset", "angry"]
+"""How upset an utterance is (`qa_engine.emotion`); rules compare levels in this order."""
+Label = Literal["neutral", "negative", "angry", "anxious", "satisfied"]
+
+
+class EmotionWord(BaseModel):
+    """A lexicon word heard in the utterance, as it stands in the original text."""
+
+    text: str
+    start_char: int
+    end_char: int
+    kind: str
+    weight: float
+
+
+class VoiceEvidence(BaseModel):
+    """The voice against the speaker's baseline (median of its earlier turns in the call)."""
+
+    loudness_db: float | None = None
+    loudness_delta_db: float | None = None
+    pitch_mean_hz: float | None = None
+    pitch_delta_st: float | None = None
+    pitch_range_st: float | None = None
+    raised: bool = False
+
+
+class UtteranceEmotion(BaseModel):
+    """The emotion of one utterance with its evidence."""
+
+    index: int
+    speaker: str
+    start: float
+    end: float
+    label: Label = "neutral"
+    level: Level = "calm"
+    score: float = 0.0
+    strength: float = 0.0
+    words: list[EmotionWord] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    voice: VoiceEvidence | None = None
+
+    def describe(self) -> str:
+        """One line for a reviewer: level (label, score) 「words」 and the voice and pressing reasons."""
+        level_names = {"calm": "平静", "upset": "不满", "angry": "愤怒"}
+        label_names = {"neutral": "中性", "negative": "不满", "angry": "愤怒", "anxious": "焦急", "satisfied": "满意"}
+        parts = [f"{level_names[self.level]}({label_names[self.label]},{self.score:.1f})"]
+        if self.words:
+            parts.append("「" + "、".join(dict.fromkeys(w.text for w in self.words)) + "」")
+        parts.extend(self.reasons)
+        return " ".join(parts)
+
+
+
+class CallMetrics(BaseModel):
+    """Conversation characteristics of one call (`qa_engine.metrics`), in seconds unless named otherwise."""
+
+    duration: float = 0.0
+    agent_talk: float = 0.0
+    customer_talk: float = 0.0
+    agent_talk_ratio: float | None = None
+    customer_talk_ratio: float | None = None
+    non_talk: float = 0.0
+    non_talk_share: float | None = None
+    longest_agent_monologue: float = 0.0
+    longest_agent_monologue_start: float | None = None
+    responses: int = 0
+    response_latency_mean: float | None = None
+    response_latency_max: float | None = None
+    overtalk_count: int = 0
+    overtalk_seconds: float = 0.0
+    hold_count: int = 0
+    hold_seconds: float = 0.0
+    customer_upset_utterances: int = 0
+    customer_peak_level: Level = "calm"
+    customer_emotion_start: Level | None = None
+    customer_emotion_end: Level | None = None
+    customer_score_start: float | None = None
+    customer_score_end: float | None = None
+    emotion_trend: Literal["better", "same", "worse"] | None = None
+    ended_upset: bool = False
+    customer_cut_off: bool = False
 
 
 class PiiSpan(BaseModel):
@@ -162,4 +259,8 @@ class CallReport(BaseModel):
     category_deductions: dict[str, float] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     not_checked: list[NotChecked] = Field(default_factory=list)
+    metrics: CallMetrics | None = None
+    emotions: list[UtteranceEmotion] = Field(
+        default_factory=list, description="Each utterance's emotion that is not calm and neutral, in utterance order"
+    )
     provenance: Provenance | None = None

@@ -17,8 +17,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from qa_engine.emotion import EmotionConfig
 from qa_engine.kinds import KINDS, Check, SpecError, rule_union
 from qa_engine.lexicons import CONTEXT_KEY, Lexicons
+from qa_engine.metrics import MetricsConfig
 from qa_engine.nlp import NlpResources
 from qa_engine.pii.config import RedactConfig
 
@@ -46,6 +48,10 @@ class RuleFileBase(BaseModel):
         default_factory=dict, description="Named word lists; `@name` in a phrase list, `{{name}}` in a regex"
     )
     redact: RedactConfig = Field(default_factory=RedactConfig, description="Personal-data redaction (qa_engine.pii)")
+    emotion: EmotionConfig = Field(
+        default_factory=EmotionConfig, description="Customer emotion: words added to the built-in lexicon, thresholds"
+    )
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="How the conversation metrics are measured")
 
 
 _MODELS: dict[tuple[type, ...], type[RuleFileBase]] = {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, get_
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_engine.models import Evidence, Finding, MatchInfo, Utterance
+from qa_engine.models import CallMetrics, Evidence, Finding, MatchInfo, Utterance, UtteranceEmotion
 from qa_engine.text import AnalyzedText
 
 if TYPE_CHECKING:
@@ -171,6 +171,11 @@ class CallState:
     max_end: float = 0.0
     recording_seconds: float | None = None
     """How long the recording is, when the call came from audio (rules may judge the silence in it)."""
+    emotions: list[UtteranceEmotion] = field(default_factory=list)
+    """Each utterance's emotion (`qa_engine.emotion`), read once as it arrives."""
+    emotion_track: Any = None
+    metrics: CallMetrics | None = None
+    """The conversation metrics, set when the call closes (before call-level rules run)."""
 
     def state(self, rule_id: str, factory: Callable[[], StateT]) -> StateT:
         """This rule's own memory for this call, created on first use."""

@@ -6,7 +6,9 @@ opens a window of the next `within_turns` turns of `window_speaker`; with
 `fire_when: missing` the rule fires if none of them meets `expect`, with `present`
 if one does. Conditions combine `speaker`, `phrases` (any of), `rules` (any of these
 rules fired on the utterance), and `all` / `any` / `not` of further conditions, like
-the anchors of the commercial engines. Referenced rules must exist and not be
+the anchors of the commercial engines, and `emotion` (the utterance's emotion reaches
+`min_level`: `emotion: {speaker: customer, min_level: upset}`, so an upset customer
+who never says 投诉 still opens the window). Referenced rules must exist and not be
 sequences themselves; they are evaluated first.
 
 ```yaml
@@ -33,6 +35,7 @@ from typing import ClassVar, Literal
 import re2
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa_engine.emotion import LEVELS
 from qa_engine.kinds.base import CallState, Check, RuleSpec, SpeakerFilter
 from qa_engine.kinds.registry import register
 from qa_engine.lexicons import Phrases
@@ -40,6 +43,20 @@ from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
 from qa_engine.text import compact_form
+
+
+class EmotionCondition(BaseModel):
+    """The utterance's emotion (`qa_engine.emotion`) reaches `min_level` (and is one of `labels`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: SpeakerFilter = "any"
+    min_level: Literal["upset", "angry"] = "upset"
+    labels: list[Literal["negative", "angry", "anxious"]] | None = None
+
+    def describe(self) -> str:
+        who = {"agent": "客服", "customer": "客户", "any": ""}[self.speaker]
+        return f"{who}情绪达到{ {'upset': '不满', 'angry': '愤怒'}[self.min_level] }"
 
 
 class Condition(BaseModel):
@@ -53,6 +70,7 @@ class Condition(BaseModel):
         default=2, ge=1, description="Shortest phrase also matched by sound; raise it for broad lexicons"
     )
     rules: list[str] | None = Field(default=None, description="Any of these rule ids fired on the utterance")
+    emotion: EmotionCondition | None = Field(default=None, description="The utterance's emotion reaches a level")
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     not_: Condition | None = Field(default=None, alias="not")
@@ -62,6 +80,10 @@ class Condition(BaseModel):
         for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
             found.extend(child.referenced_rules())
         return found
+
+    def emotion_used(self) -> bool:
+        children = [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]
+        return self.emotion is not None or any(child.emotion_used() for child in children)
 
     def all_phrases(self) -> list[str]:
         found = list(self.phrases or [])
@@ -77,6 +99,8 @@ class Condition(BaseModel):
             parts.append("说「" + "/".join(_shown_phrases(self.phrases)) + "」")
         if self.rules:
             parts.append("触发规则 " + "/".join(self.rules))
+        if self.emotion:
+            parts.append(self.emotion.describe())
         if self.all:
             parts.append("(" + " 且 ".join(c.describe() for c in self.all) + ")")
         if self.any:
@@ -112,6 +136,18 @@ def compile_condition(condition: Condition) -> Predicate:
     if condition.rules:
         wanted_rules = set(condition.rules)
         tests.append(lambda call, i: bool(call.hits.get(i, set()) & wanted_rules))
+    if condition.emotion:
+        emotion = condition.emotion
+        rank = LEVELS.index(emotion.min_level)
+        labels = set(emotion.labels or ())
+
+        def feels(call: CallState, i: int) -> bool:
+            felt = call.emotions[i] if i < len(call.emotions) else None
+            if felt is None or LEVELS.index(felt.level) < rank or (labels and felt.label not in labels):
+                return False
+            return emotion.speaker == "any" or call.utterances[i].speaker == emotion.speaker
+
+        tests.append(feels)
     if condition.all:
         children = [compile_condition(c) for c in condition.all]
         tests.append(lambda call, i: all(child(call, i) for child in children))
@@ -269,6 +305,8 @@ class SequenceCheck(Check[SequenceSpec]):
         said = ""
         if self.spec.episodes:
             words = list(dict.fromkeys(hit.phrase for hit in self.trigger_words.find(call.analyses[trigger])))
+            if not words and self.spec.trigger.emotion_used() and trigger < len(call.emotions):
+                words = list(dict.fromkeys(w.text for w in call.emotions[trigger].words))
             said = ",说了「" + "、".join(words) + "」" if words else ""
         if matched is None:
             detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}{said}),{window}未出现({self.spec.expect.describe()})"

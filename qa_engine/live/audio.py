@@ -11,13 +11,15 @@ from typing import Protocol
 
 import numpy as np
 
-from qa_engine.live.call import LiveCall
+from qa_engine.live.call import EmotionAlert, LiveCall
 from qa_engine.live.segmenter import AudioSegmenter
 from qa_engine.live.vad import EndpointConfig, SpeechChunk
-from qa_engine.models import CallReport, Finding, Speaker, Utterance
+from qa_engine.models import CallReport, Finding, Speaker, Utterance, UtteranceEmotion
+from qa_engine.voice import with_voice
 
-LiveEvent = Utterance | Finding
-"""What a live call yields: a recognised utterance, or a finding as soon as it is decided."""
+LiveEvent = Utterance | Finding | UtteranceEmotion | EmotionAlert
+"""What a live call yields: a recognised utterance, its emotion (and an alert when the customer
+escalates), or a finding as soon as it is decided."""
 
 
 class Recognizer(Protocol):
@@ -30,7 +32,11 @@ def chunk_utterances(chunk: SpeechChunk, pieces: list[tuple[float, float, str]],
     """The recognised pieces of a chunk as utterances of the chunk's channel."""
     speaker = roles[chunk.channel]
     return [
-        Utterance(speaker=speaker, start=round(float(start), 3), end=round(float(max(end, start)), 3), text=text)
+        with_voice(
+            Utterance(speaker=speaker, start=round(float(start), 3), end=round(float(max(end, start)), 3), text=text),
+            chunk.samples,
+            chunk.start,
+        )
         for start, end, text in pieces
         if text.strip()
     ]
@@ -72,5 +78,7 @@ class AudioCall:
             for utterance in chunk_utterances(chunk, pieces, self.roles):
                 utterance = self.call.hear(utterance)
                 events.append(utterance)
-                events.extend(self.call.add(utterance))
+                findings = self.call.add(utterance)
+                events.extend(findings)
+                events.extend(self.call.felt())  # after the findings: each finding follows its utterance
         return events

@@ -7,8 +7,26 @@ keeps the transcript heard so far, so a call cut off mid-way can still be saved.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
+from qa_engine.emotion import LEVELS
 from qa_engine.engine import Engine
-from qa_engine.models import CallReport, CallTranscript, Finding, Speaker, Utterance
+from qa_engine.models import CallReport, CallTranscript, Finding, Level, Speaker, Utterance, UtteranceEmotion
+
+
+class EmotionAlert(BaseModel):
+    """The customer escalated: this utterance's level is the highest of the call so far (upset or angry).
+
+    Sent to supervisors at once (Contact Lens' real-time alert); `evidence` says why.
+    """
+
+    index: int
+    speaker: str
+    start: float
+    end: float
+    level: Level
+    previous_level: Level
+    evidence: str
 
 
 class LiveCall:
@@ -27,6 +45,7 @@ class LiveCall:
         roles_known = "unknown" not in roles and len(roles) > 1
         self.session = engine.session(call_id, agent_id, roles_known, source, stt)
         self.utterances: list[Utterance] = []
+        self.peak: Level = "calm"
 
     @property
     def call_id(self) -> str:
@@ -46,6 +65,28 @@ class LiveCall:
         utterance = self.session.call.utterances[-1]
         self.utterances.append(utterance)
         return findings
+
+    def felt(self) -> list[UtteranceEmotion | EmotionAlert]:
+        """The last added utterance's emotion, and an alert when the customer escalated with it."""
+        emotions = self.session.call.emotions
+        if not emotions:
+            return []
+        emotion = emotions[-1]
+        events: list[UtteranceEmotion | EmotionAlert] = [emotion]
+        if emotion.speaker == "customer" and LEVELS.index(emotion.level) > LEVELS.index(self.peak):
+            events.append(
+                EmotionAlert(
+                    index=emotion.index,
+                    speaker=emotion.speaker,
+                    start=emotion.start,
+                    end=emotion.end,
+                    level=emotion.level,
+                    previous_level=self.peak,
+                    evidence=emotion.describe(),
+                )
+            )
+            self.peak = emotion.level
+        return events
 
     def report(self) -> CallReport:
         """The report so far (call-level rules not yet decided)."""

@@ -93,8 +93,9 @@ class StreamingAudioCall:
                     log.warning("call %s: %s", self.call.call_id, exc)
                     continue
                 await self._emit(utterance)
-                for finding in self.call.add(utterance):
-                    await self._emit(finding)
+                findings = self.call.add(utterance)
+                for event in [*findings, *self.call.felt()]:
+                    await self._emit(event)
 
     async def _emit(self, event: LiveEvent) -> None:
         try:

@@ -94,7 +94,26 @@ def summary_table(reports: list[CallReport], rules: RuleSet, limit: int = 50, to
 
 def finding_lines(report: CallReport, rules: RuleSet) -> list[str]:
     """Each finding as one explainable line: time, rule, words, how it matched."""
-    return [finding_line(f, rules.category_label(f.category)) for f in report.findings]
+    lines = [finding_line(f, rules.category_label(f.category)) for f in report.findings]
+    if report.metrics is not None:
+        lines.append(metrics_line(report))
+    return lines
+
+
+def metrics_line(report: CallReport) -> str:
+    """The call's conversation metrics and the customer's emotion, in one line."""
+    m = report.metrics
+    assert m is not None
+    ratio = "-" if m.agent_talk_ratio is None else f"{m.agent_talk_ratio:.0%}"
+    latency = "-" if m.response_latency_mean is None else f"{m.response_latency_mean:.1f}/{m.response_latency_max:.1f}s"
+    names = {"calm": "平静", "upset": "不满", "angry": "愤怒", None: "-"}
+    ending = " 结束时客户仍不满" if m.ended_upset else ""
+    return (
+        f"   指标 客服占比 {ratio} 静默 {m.non_talk:.0f}s 最长独白 {m.longest_agent_monologue:.0f}s "
+        f"响应 {latency} 重叠 {m.overtalk_count} 次 保持 {m.hold_count} 次 "
+        f"客户情绪 {names[m.customer_emotion_start]}→{names[m.customer_emotion_end]}"
+        f"(不满 {m.customer_upset_utterances} 句){ending}"
+    )
 
 
 SMALL_BATCH = 20

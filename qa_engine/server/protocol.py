@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from qa_engine.models import CallReport, Finding, Speaker, Utterance
+from qa_engine.live.call import EmotionAlert
+from qa_engine.models import CallReport, Finding, Speaker, Utterance, UtteranceEmotion
 
 ErrorCode = Literal[
     "bad_json",
@@ -42,6 +43,9 @@ class StartMessage(BaseModel):
     sample_rate: Literal[8000, 16000] = 8000
     channels: list[Speaker] = Field(default_factory=lambda: ["agent", "customer"], min_length=1, max_length=2)
     rules: str | None = Field(None, description="Name of a loaded rule set; default: the server's first")
+    emotion: bool = Field(
+        False, description="Also send `emotion` for every utterance and `alert` when the customer escalates"
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> StartMessage:
@@ -99,6 +103,18 @@ class FindingMessage(Finding):
     decided_at: int | None = Field(
         None, description="Index of the utterance whose arrival decided it; null: decided at the end of the call"
     )
+
+
+class EmotionMessage(UtteranceEmotion):
+    """Each utterance's emotion (level, label, score, words, voice against the speaker's baseline)."""
+
+    type: Literal["emotion"] = "emotion"
+
+
+class AlertMessage(EmotionAlert):
+    """The customer escalated (the call's highest level so far): for supervisors, sent at once."""
+
+    type: Literal["alert"] = "alert"
 
 
 class ReportMessage(CallReport):

@@ -16,13 +16,15 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from qa_engine.live.audio import LiveEvent
-from qa_engine.live.call import LiveCall
+from qa_engine.live.call import EmotionAlert, LiveCall
 from qa_engine.live.streaming import StreamingAudioCall
-from qa_engine.models import Finding, Utterance
+from qa_engine.models import Finding, Utterance, UtteranceEmotion
 from qa_engine.pii import RedactionError
 from qa_engine.server.http import public_report
 from qa_engine.server.protocol import (
+    AlertMessage,
     BusyMessage,
+    EmotionMessage,
     EndMessage,
     ErrorCode,
     ErrorMessage,
@@ -224,8 +226,19 @@ class StreamHandler:
             log.warning("call %s: a turn was dropped: %s", self.call.call_id, exc)
             await self.error("redaction_failed", f"{exc}; send the next turn")
             return
+        felt = self.call.felt()
         for finding in findings:
             await self._send_finding(finding)
+        for event in felt:
+            await self._send_felt(event)
+
+    async def _send_felt(self, event) -> None:
+        if self.start is None or not self.start.emotion:
+            return
+        if isinstance(event, EmotionAlert):
+            await self.send(AlertMessage(**event.model_dump()))
+        else:
+            await self.send(EmotionMessage(**event.model_dump()))
 
     async def _on_event(self, event: LiveEvent) -> None:
         """A recognised utterance (before it is scored) or a finding (after)."""
@@ -233,6 +246,8 @@ class StreamHandler:
         if isinstance(event, Utterance):
             fields = event.model_dump()
             await self.send(TranscriptMessage(**fields, index=len(self.call.utterances)))
+        elif isinstance(event, UtteranceEmotion | EmotionAlert):
+            await self._send_felt(event)
         else:
             await self._send_finding(event)
 

@@ -1,0 +1,123 @@
+"""Customer emotion against hand labels: "upset" customer utterances on the real calls.
+
+Rebuilds the 64 labelled Meituan calls (DESED FOSAED dev split) from a fetched copy, reads
+every customer utterance with the rule set's emotion analyser and prints precision and
+recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
+bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
+(bench/real_calls/heldout.txt, not read while tuning) separately; then the sample audio's
+customer turns against samples/audio/upset.csv (voice included); then the cost of the text
+emotion against the rule engine per call.
+
+    python bench/emotion.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from real_calls import HELDOUT, rebuild  # noqa: E402
+
+from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
+from qa_engine.engine import Engine  # noqa: E402
+from qa_engine.models import CallTranscript  # noqa: E402
+from qa_engine.rulefile import load_rules  # noqa: E402
+from qa_engine.text import analyze  # noqa: E402
+
+UPSET = HERE / "real_calls" / "upset.csv"
+AUDIO_UPSET = ROOT / "samples" / "audio" / "upset.csv"
+
+
+def read_upset(path: Path) -> set[tuple[str, int]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {(r["call_id"], int(r["utterance_index"])) for r in csv.DictReader(handle) if r["category"] == "upset"}
+
+
+def predict(engine: Engine, call: CallTranscript) -> dict[int, object]:
+    """Each customer utterance's emotion, in the order the engine reads it."""
+    track = EmotionTrack()
+    out = {}
+    for index, utterance in enumerate(call.utterances):
+        emotion = engine.emotion.read(track, index, utterance, analyze(utterance.text))
+        if utterance.speaker == "customer":
+            out[index] = emotion
+    return out
+
+
+def measure(name: str, engine: Engine, calls: list[CallTranscript], labels: set, errors: bool) -> None:
+    tp = fp = fn = turns = 0
+    lines = []
+    for call in calls:
+        for index, emotion in predict(engine, call).items():
+            turns += 1
+            said = level_rank(emotion.level) >= level_rank("upset")
+            truth = (call.call_id, index) in labels
+            tp += said and truth
+            fp += said and not truth
+            fn += truth and not said
+            if errors and said != truth:
+                kind = "FP  " if said else "MISS"
+                lines.append(f"  {kind} {call.call_id}#{index} {emotion.describe()} | {call.utterances[index].text}")
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    bar = "meets P≥0.85 R≥0.75" if precision >= 0.85 and recall >= 0.75 else "BELOW P≥0.85 R≥0.75"
+    print(f"{name:<34}{len(calls):>6}{turns:>8}{tp + fn:>7}{tp + fp:>7}{precision:>7.2f}{recall:>7.2f}  {bar}")
+    for line in lines:
+        print(line)
+
+
+def cost(engine: Engine, calls: list[CallTranscript], rounds: int = 5) -> None:
+    """Text emotion vs the whole rule engine, per call (the engine's time includes the emotion)."""
+    analyses = [[analyze(u.text) for u in call.utterances] for call in calls]
+    best_emotion = best_engine = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for call, texts in zip(calls, analyses, strict=True):
+            track = EmotionTrack()
+            for index, (utterance, analysis) in enumerate(zip(call.utterances, texts, strict=True)):
+                engine.emotion.read(track, index, utterance, analysis)
+        best_emotion = min(best_emotion, time.perf_counter() - started)
+        started = time.perf_counter()
+        for call in calls:
+            engine.score(call)
+        best_engine = min(best_engine, time.perf_counter() - started)
+    per_call = 1000 / len(calls)
+    print(
+        f"\ntext emotion {best_emotion * per_call:.2f} ms per call; rule engine (scoring, emotion included) "
+        f"{best_engine * per_call:.2f} ms per call; ratio {best_emotion / best_engine:.1%} (bar: < 20 %)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, help="DESED checkout, or its dev.json")
+    parser.add_argument("--rules", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("out/real_calls"))
+    parser.add_argument("--errors", action="store_true", help="list false positives and misses (tuning calls only)")
+    args = parser.parse_args()
+
+    engine = Engine(load_rules(args.rules), keep_pii=True)
+    calls = rebuild(args.source, args.out)
+    labels = read_upset(UPSET)
+    heldout = set(HELDOUT.read_text(encoding="utf-8").split())
+    print(f"labels: {UPSET.relative_to(ROOT)} ({len(labels)} upset customer utterances)\n")
+    print(f"{'calls':<34}{'calls':>6}{'turns':>8}{'upset':>7}{'found':>7}{'P':>7}{'R':>7}")
+    measure("all labelled calls", engine, calls, labels, False)
+    measure("tuning calls", engine, [c for c in calls if c.call_id not in heldout], labels, args.errors)
+    measure("held-out calls (not read tuning)", engine, [c for c in calls if c.call_id in heldout], labels, False)
+    if AUDIO_UPSET.exists():
+        from audio_emotion import sample_audio_calls
+
+        measure("sample audio (voice included)", engine, sample_audio_calls(), read_upset(AUDIO_UPSET), args.errors)
+    cost(engine, calls)
+
+
+if __name__ == "__main__":
+    main()
