@@ -361,6 +361,8 @@ class Store:
             "source": prov.source,
             "stt": _json_safe(prov.stt),
             "redaction": _json_safe(prov.redaction),
+            "metrics": report.metrics.model_dump(mode="json") if report.metrics is not None else None,
+            "emotions": [e.model_dump(mode="json") for e in report.emotions] or None,
         }
 
     def _rescore(self, conn: Connection, call_pk: int, old_run: int, new_run: int, values: dict, actor: Actor) -> None:
@@ -575,6 +577,8 @@ class Store:
             utterance_count=call["utterance_count"], category_deductions=run.get("category_deductions") or {},
             findings=[row_to_finding(f) for f in machine],
             not_checked=[NotChecked(**n) for n in run.get("not_checked") or []],
+            metrics=run.get("metrics"),
+            emotions=run.get("emotions") or [],
             provenance=Provenance(
                 engine_version=run.get("engine_version") or "", rules_path=run.get("rules_path"),
                 rules_sha256=run.get("rules_sha256"), rules_name=run.get("rules_name"), source=run.get("source"),

@@ -96,6 +96,8 @@ class Run(Base):
     source: Mapped[str | None] = mapped_column(Text)
     stt: Mapped[dict | None] = mapped_column(JSON)
     redaction: Mapped[dict | None] = mapped_column(JSON)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    emotions: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("call_pk", "fingerprint", name="uq_runs_call_fingerprint"),)
 

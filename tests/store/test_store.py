@@ -218,19 +218,31 @@ def test_call_list_filters_and_keyset_paging(db_url):
 
 
 def test_migrations_from_empty_and_from_the_previous_revision(db_url):
+    from alembic import command
+
+    from qa_engine.store.db import _alembic_config
+
     bare = connect(db_url)
-    upgrade(bare, "0001")
+    upgrade(bare, "0001")  # from empty, one revision at a time
     assert current_revision(bare) == "0001"
-    old = Store.__new__(Store)  # the 0001 tables can already hold reports
-    old.engine, old.dialect, old.url = bare, bare.dialect.name, db_url
-    old.write_reports(scored()[:3])
+    upgrade(bare)
     bare.dispose()
-    store = Store(db_url)  # migrates to head
+    store = Store(db_url)
+    store.write_reports(scored()[:3])
+    # back to the previous revision with data in it, then up again: the data survives
+    with store.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0002")
     assert current_revision(store.engine) == "0002"
+    store.close()
+    store = Store(db_url)  # migrates to head
+    assert current_revision(store.engine) == "0003"
     detail = store.call_detail(store.call_pk(scored()[0][0].call_id), REVIEWER)
+    assert detail["run"]["metrics"] is None  # runs stored before 0003 have no metrics
+    assert store.report_of(detail)[0].call_id == scored()[0][0].call_id
     if detail["findings"]:
         f = detail["findings"][0]
         store.review(f["id"], REVIEWER, "confirm", version=f["version"])
+    store.write_reports(scored()[:3])  # re-stored with metrics: a new run, the decision carried over
     store.close()
 
 

@@ -47,9 +47,9 @@ def test_upgrade_command_from_empty_and_from_0001(db_url):
     done = runner.invoke(app, ["db", "upgrade", "--db", db_url, "--revision", "0001"])
     assert done.exit_code == 0 and "revision 0001 (was empty)" in done.output
     done = runner.invoke(app, ["db", "upgrade", "--db", db_url])
-    assert "revision 0002 (was 0001)" in done.output
+    assert "revision 0003 (was 0001)" in done.output
     engine = connect(db_url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 
