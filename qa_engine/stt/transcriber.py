@@ -39,6 +39,7 @@ from qa_engine.stt.model_store import (
     OFFLINE_MODEL_SHA256,
     ModelLoadError,
     ModelNotFoundError,
+    check_model_dir,
     resolve_model,
 )
 from qa_engine.stt.normalize import tidy
@@ -150,6 +151,7 @@ class Transcriber:
                     "Whisper base model) or a local CTranslate2 model directory; or "
                     "download the model on a connected machine and point to its folder.",
                 ) from exc
+        check_model_dir(resolved)  # a truncated or mixed folder: say so, not "try the CPU"
         device = opts.resolved_device()
         compute_type = opts.resolved_compute_type(device)
         threads = opts.resolved_cpu_threads()
