@@ -55,6 +55,13 @@ ThreadsOption = Annotated[int, typer.Option(help="CPU threads per process for sp
 CacheDirOption = Annotated[
     Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")
 ]
+HotwordsOption = Annotated[
+    str, typer.Option(help="Decoder hotwords: 'none', 'rules' (the rule file's greeting, closing and company phrases; measured worse on the sample calls, see README), or your own text.")
+]
+BatchSizeOption = Annotated[int, typer.Option(min=0, max=64, help="Decode N speech windows at once (faster-whisper's batched pipeline; for GPUs). 0: one at a time.")]
+RayOption = Annotated[
+    str | None, typer.Option(help="Run on a Ray cluster: 'auto' (the local `ray start` cluster or $RAY_ADDRESS), 'local', or HOST:PORT. Inputs, rules and cache on a path every node sees.")
+]
 
 
 def _load_rules_or_exit(path: Path | None) -> RuleSet:
@@ -68,13 +75,22 @@ def _load_rules_or_exit(path: Path | None) -> RuleSet:
         raise typer.Exit(1) from None
 
 
-def _stt_options(model: str, device: str, compute_type: str, channels: str, threads: int):
+def _stt_options(
+    model: str, device: str, compute_type: str, channels: str, threads: int,
+    hotwords: str = "none", ruleset: RuleSet | None = None, batch_size: int = 0,
+):
     from qa_engine.stt import STTOptions
+    from qa_engine.stt.vocabulary import rule_hotwords
 
     roles = tuple(part.strip() for part in channels.split(","))
+    if hotwords == "rules":
+        words = rule_hotwords(ruleset) if ruleset is not None else None
+    else:
+        words = None if hotwords in ("none", "") else hotwords
     try:
         return STTOptions(
-            model=model, device=device, compute_type=compute_type, channel_roles=roles, cpu_threads=threads
+            model=model, device=device, compute_type=compute_type, channel_roles=roles, cpu_threads=threads,
+            hotwords=words, batch_size=batch_size,
         )
     except ValueError as error:
         errors.print(f"[red]invalid speech-to-text options:[/red] {error}")
@@ -95,6 +111,9 @@ def score(
     channels: ChannelsOption = "agent,customer",
     threads: ThreadsOption = 0,
     cache_dir: CacheDirOption = None,
+    hotwords: HotwordsOption = "none",
+    batch_size: BatchSizeOption = 0,
+    ray: RayOption = None,
     details: Annotated[bool, typer.Option(help="Print every finding with its explanation.")] = True,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (the reports' provenance says so).")] = False,
@@ -112,7 +131,9 @@ def score(
     if not count:
         errors.print("[red]no calls found[/red] under " + ", ".join(map(str, paths)) + " (expected .json, .jsonl or audio files)")
         raise typer.Exit(1)
-    stt_options = _stt_options(model, device, compute_type, channels, threads) if has_audio else None
+    stt_options = (
+        _stt_options(model, device, compute_type, channels, threads, hotwords, ruleset, batch_size) if has_audio else None
+    )
     sink = ReportSink(out, fmt.value, resume)
     pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
 
@@ -142,6 +163,7 @@ def score(
             cache_dir=cache_dir,
             workers=workers,
             on_done=done,
+            ray_address=ray,
         )
     reports = summary.reports  # the first by call id; a large batch is only counted
     console.print(summary_table(reports, ruleset, total=summary.scored + summary.failed))
@@ -204,25 +226,43 @@ def transcribe(
     channels: ChannelsOption = "agent,customer",
     threads: ThreadsOption = 0,
     cache_dir: CacheDirOption = None,
+    rules: RulesOption = None,
+    hotwords: HotwordsOption = "none",
+    batch_size: BatchSizeOption = 0,
+    ray: RayOption = None,
 ) -> None:
     """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
     from qa_engine.fsutil import safe_name, write_atomic
     from qa_engine.inputs import iter_calls
     from qa_engine.stt import Transcriber, transcribe_cached
 
-    options = _stt_options(model, device, compute_type, channels, threads)
-    transcriber = Transcriber(options)
+    ruleset = _load_rules_or_exit(rules) if hotwords == "rules" else None
+    options = _stt_options(model, device, compute_type, channels, threads, hotwords, ruleset, batch_size)
     failed = 0
-    for source in iter_calls(paths):
-        if source.audio is None:
-            if source.error:
-                errors.print(f"[red]failed[/red] {source.error}", highlight=False)
-                failed += 1
-            continue
-        try:
-            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber)
-        except Exception as error:  # record and go on with the other files
-            errors.print(f"[red]failed[/red] {source.audio}: {error}", highlight=False)
+
+    def heard():
+        audio = []
+        for source in iter_calls(paths):
+            if source.audio is None:
+                if source.error:
+                    yield source, None, source.error
+                continue
+            audio.append(source)
+        if ray is not None:
+            from qa_engine.distributed import iter_transcripts_on_ray
+
+            yield from iter_transcripts_on_ray(audio, options, address=ray, cache_dir=cache_dir)
+            return
+        transcriber = Transcriber(options)
+        for source in audio:
+            try:
+                yield source, transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber), None
+            except Exception as error:  # record and go on with the other files
+                yield source, None, f"{source.audio}: {error}"
+
+    for source, transcript, error in heard():
+        if transcript is None:
+            errors.print(f"[red]failed[/red] {error}", highlight=False)
             failed += 1
             continue
         target = out / f"{safe_name(transcript.call_id)}.json"
