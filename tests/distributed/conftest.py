@@ -97,9 +97,8 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
         )
 
 
-@pytest.fixture(scope="session")
-def ray_cluster():
-    """A two-node local cluster for the whole session; stopped at the end, whatever happens."""
+def start_cluster(nodes: int = 2) -> LocalCluster:
+    """A head and `nodes - 1` more node processes, one CPU each; stopped on failure."""
     temp_dir = Path(tempfile.mkdtemp(prefix="qaray-", dir="/tmp"))  # sockets need a short path
     port = _free_port()
     cluster = LocalCluster(f"127.0.0.1:{port}", temp_dir)
@@ -110,18 +109,30 @@ def ray_cluster():
             temp_dir / "head.log",
         ))
         deadline = time.monotonic() + STARTUP_SECONDS
-        while cluster.alive_nodes() < 1:
-            if time.monotonic() > deadline or cluster.starters[0].poll() is not None:
-                pytest.fail("the Ray head did not start:\n" + (temp_dir / "head.log").read_text(errors="replace")[-3000:])
-            time.sleep(1)
-        cluster.starters.append(_start(
-            [f"--address={cluster.address}", "--node-ip-address=127.0.0.1"],
-            temp_dir / "node.log",
-        ))
-        while cluster.alive_nodes() < 2:
-            if time.monotonic() > deadline or cluster.starters[1].poll() is not None:
-                pytest.fail("the second Ray node did not join:\n" + (temp_dir / "node.log").read_text(errors="replace")[-3000:])
-            time.sleep(1)
+        for count in range(1, nodes + 1):
+            if count > 1:
+                cluster.starters.append(_start(
+                    [f"--address={cluster.address}", "--node-ip-address=127.0.0.1"], temp_dir / f"node{count}.log"
+                ))
+            while cluster.alive_nodes() < count:
+                if time.monotonic() > deadline or cluster.starters[-1].poll() is not None:
+                    log = temp_dir / ("head.log" if count == 1 else f"node{count}.log")
+                    raise RuntimeError(f"Ray node {count} did not start:\n" + log.read_text(errors="replace")[-3000:])
+                time.sleep(1)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A two-node local cluster for the whole session; stopped at the end, whatever happens."""
+    try:
+        cluster = start_cluster(2)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
         yield cluster
     finally:
         cluster.stop()
