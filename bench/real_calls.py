@@ -9,13 +9,12 @@ that was not read while tuning; then false findings per 200 agent utterances.
     python bench/real_calls.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--out DIR] [--errors]
 
 The rebuilt transcripts stay in --out (default out/real_calls), so `qa calibrate out/real_calls
---labels bench/real_calls/labels.csv` gives the same figures with the false positives and misses.
+--labels bench/real_calls/labels.csv --unjudged bench/real_calls/unjudged.csv` gives the same figures with the false positives and misses.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from desed import find_dev_json, phone_calls, transcript  # noqa: E402
 
 from qa_engine.models import CallTranscript  # noqa: E402
 from qa_engine.rulefile import load_rules  # noqa: E402
-from qa_engine.workbench.calibrate import calibrate, read_labels  # noqa: E402
+from qa_engine.workbench.calibrate import calibrate, read_labels, read_unjudged  # noqa: E402
 
 LABELS = HERE / "real_calls" / "labels.csv"
 CALLS = HERE / "real_calls" / "calls.txt"
@@ -56,14 +55,8 @@ def _fmt(value: float | None) -> str:
     return "   -" if value is None else f"{value:.2f}"
 
 
-def unjudged() -> set[tuple[str, str]]:
-    """(call, category) pairs the labellers could not judge: a transcript cut off before the call ends."""
-    with UNJUDGED.open(encoding="utf-8", newline="") as handle:
-        return {(row["call_id"], row["category"]) for row in csv.DictReader(handle)}
-
-
 def report(name: str, rules, calls: list[CallTranscript], labels, show_errors: bool) -> None:
-    result = calibrate(rules, calls, labels, tune=False, unjudged=unjudged())
+    result = calibrate(rules, calls, labels, tune=False, unjudged=read_unjudged(UNJUDGED))
     agent_turns = sum(u.speaker == "agent" for call in calls for u in call.utterances)
     false = len(result.false_positives)
     print(f"\n## {name}: {len(calls)} calls, {agent_turns} agent utterances")

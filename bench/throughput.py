@@ -147,14 +147,19 @@ def main() -> None:
     print(f"engine / baseline time ratio: {engine_seconds / baseline_seconds:.1f}x slower, for "
           f"{len(rules.checks)} rule checks (incl. pinyin, fuzzy, tokens) vs exact phrase search")
     if args.compare_rules is not None:
+        # Interleaved, call by call, so a busy machine slows both rule sets alike.
         other = Engine(load_rules(args.compare_rules))
         other.score(calls[0])
-        started = time.perf_counter()
+        this_seconds = other_seconds = 0.0
         for call in calls:
+            t0 = time.perf_counter()
+            engine.score(call)
+            t1 = time.perf_counter()
             other.score(call)
-        other_seconds = time.perf_counter() - started
-        print(f"{args.compare_rules}: {len(calls) / other_seconds:8.1f} calls/s on one core; "
-              f"this rule set runs at {other_seconds / engine_seconds:.2f}x its speed")
+            this_seconds += t1 - t0
+            other_seconds += time.perf_counter() - t1
+        print(f"interleaved: this rule set {len(calls) / this_seconds:8.1f} calls/s, {args.compare_rules} "
+              f"{len(calls) / other_seconds:8.1f} calls/s: this one runs at {other_seconds / this_seconds:.2f}x its speed")
     verdict = "PASS" if len(calls) / engine_seconds >= 100 and percentile(latencies, 0.99) < 0.005 else "MISS"
     print(f"target >= 100 calls/s and p99 < 5 ms: {verdict}")
 

@@ -200,7 +200,8 @@ def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
     if folder.resolve() == sink.out_dir.resolve():
         errors.print("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
         raise typer.Exit(1)
-    writer = HtmlReportWriter(folder, ruleset)
+    audio_redaction = ruleset.model.redact.audio if engine.redactor is not None else None
+    writer = HtmlReportWriter(folder, ruleset, audio_redaction=audio_redaction)
     by_key = {source.key: source for source in sources if source.key in sink.done}
     for report in sink.previous_reports():
         source = by_key.get(report.call_id)
@@ -226,17 +227,22 @@ def transcribe(
     channels: ChannelsOption = "agent,customer",
     threads: ThreadsOption = 0,
     cache_dir: CacheDirOption = None,
-    rules: RulesOption = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="Rule file whose redact: section applies (default: the bundled rules).")] = None,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data in the transcripts and the cache.")] = False,
     hotwords: HotwordsOption = "none",
     batch_size: BatchSizeOption = 0,
     ray: RayOption = None,
 ) -> None:
-    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them."""
+    """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them.
+
+    Personal data is redacted before anything is written (transcripts and the cache),
+    as `qa score` does, unless --keep-pii."""
     from qa_engine.fsutil import safe_name, write_atomic
     from qa_engine.inputs import iter_calls
     from qa_engine.stt import Transcriber, transcribe_cached
 
-    ruleset = _load_rules_or_exit(rules) if hotwords == "rules" else None
+    ruleset = _load_rules_or_exit(rules)
+    redactor = Engine(ruleset, keep_pii=keep_pii).redactor
     options = _stt_options(model, device, compute_type, channels, threads, hotwords, ruleset, batch_size)
     failed = 0
 
@@ -251,13 +257,17 @@ def transcribe(
         if ray is not None:
             from qa_engine.distributed import iter_transcripts_on_ray
 
-            yield from iter_transcripts_on_ray(audio, options, address=ray, cache_dir=cache_dir)
+            yield from iter_transcripts_on_ray(
+                audio, options, address=ray, cache_dir=cache_dir,
+                rules_path=str(rules) if rules else None, keep_pii=keep_pii,
+            )
             return
         transcriber = Transcriber(options)
         for source in audio:
             try:
-                yield source, transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber), None
-            except Exception as error:  # record and go on with the other files
+                transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber, redactor=redactor)
+                yield source, transcript, None
+            except Exception as error:  # record and go on with the other files (a RedactionError names no text)
                 yield source, None, f"{source.audio}: {error}"
 
     for source, transcript, error in heard():
@@ -435,9 +445,10 @@ def calibrate(
     rules: RulesOption = None,
     tune: Annotated[bool, typer.Option(help="Search the best fuzzy threshold of each fuzzy phrase rule.")] = True,
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for a README).")] = False,
+    unjudged: Annotated[Path | None, typer.Option(help="CSV call_id,category of pairs the labeller could not judge: findings there count neither way.")] = None,
 ) -> None:
     """Precision, recall and F1 per category and rule against human labels; misses; fuzzy thresholds."""
-    from qa_engine.workbench.calibrate import LabelFileError, read_labels
+    from qa_engine.workbench.calibrate import LabelFileError, read_labels, read_unjudged
     from qa_engine.workbench.calibrate import calibrate as run_calibration
     from qa_engine.workbench.corpus import CorpusError, load_corpus
 
@@ -445,10 +456,11 @@ def calibrate(
     try:
         calls = load_corpus(corpus)
         label_set = read_labels(labels)
+        skip = read_unjudged(unjudged) if unjudged is not None else set()
     except (CorpusError, LabelFileError) as error:
         errors.print(f"[red]{error}[/red]", highlight=False)
         raise typer.Exit(1) from None
-    result = run_calibration(ruleset, calls, label_set, tune)
+    result = run_calibration(ruleset, calls, label_set, tune, unjudged=skip)
     fmt = lambda value: "-" if value is None else f"{value:.2f}"  # noqa: E731
     def rows(scores, label):
         return [(label(s.name), str(s.labels), str(s.predicted), str(s.true_positives), fmt(s.precision), fmt(s.recall), fmt(s.f1)) for s in scores]
@@ -517,6 +529,7 @@ def serve(
     cache_dir: Annotated[Path | None, typer.Option(help="Transcript cache for uploaded recordings.")] = None,
     preload: Annotated[bool, typer.Option(help="Load the speech model at start-up.")] = True,
     insecure: Annotated[bool, typer.Option(help="Allow a non-loopback --host without --token.")] = False,
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (events, reports, saved calls, cache).")] = False,
 ) -> None:
     """Run the live QA server: WebSocket /v1/stream, POST /v1/score and /v1/calls, OpenAPI at /docs."""
     from qa_engine.live.capacity import CapacityPolicy
@@ -537,6 +550,7 @@ def serve(
             capacity=CapacityPolicy(max_audio_calls=max_audio_calls, max_lag_s=max_lag),
             preload_model=preload,
             insecure=insecure,
+            keep_pii=keep_pii,
         )
         run_server(config)
     except RuleFileError as error:

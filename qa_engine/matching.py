@@ -8,6 +8,7 @@ the characters (rapidfuzz partial ratio). Exact hits win over pinyin, pinyin ove
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,6 +74,10 @@ class PhraseSet:
         min_fuzzy = shortest_fuzzy_length(fuzzy_threshold)
         self._fuzzy = [p for p in prepared if len(p.compact) >= min_fuzzy] if "fuzzy" in modes else []
         self._fuzzy_compacts = [p.compact for p in self._fuzzy]
+        # One linear-time scan says whether any phrase can be there at all; most utterances
+        # hold none of a rule's phrases, and the per-phrase search below then never runs.
+        self._any_exact = _any_of([p.compact for p in prepared]) if "exact" in modes else None
+        self._any_pinyin = _any_of([p.pinyin for p in self._pinyin])
 
     def find(self, text: AnalyzedText) -> list[PhraseHit]:
         """Every phrase occurrence, longest first where hits overlap."""
@@ -80,7 +85,7 @@ class PhraseSet:
         haystack = text.compact
         if not haystack:
             return hits
-        if "exact" in self.modes:
+        if self._any_exact is not None and self._any_exact.search(haystack):
             for phrase in self.phrases:
                 needle = phrase.compact
                 if needle[0] not in haystack:
@@ -89,7 +94,7 @@ class PhraseSet:
                 while pos != -1:
                     hits.append(PhraseHit(phrase.text, pos, pos + len(needle), "exact", 100.0))
                     pos = haystack.find(needle, pos + 1)
-        if self._pinyin:
+        if self._any_pinyin is not None and self._any_pinyin.search(text.pinyin_text):
             pinyin_text = text.pinyin_text
             for phrase in self._pinyin:
                 pos = pinyin_text.find(phrase.pinyin)
@@ -136,6 +141,17 @@ class PhraseSet:
         return [
             (p.text, round(fuzz.partial_ratio(p.compact, text.compact), 1)) for p in self.phrases
         ]
+
+
+def _any_of(needles: list[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of `needles` (None when there are none).
+
+    Escaped literals only, so Python's `re` cannot backtrack badly here, and its first-character
+    check makes it several times faster than RE2's bindings or a loop of `str.find` on short turns.
+    """
+    if not needles:
+        return None
+    return re.compile("|".join(re.escape(needle) for needle in sorted(set(needles), key=len, reverse=True)))
 
 
 def _sound_score(heard: str, meant: str) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Speaker = Literal["agent", "customer", "unknown"]
 """`unknown` is what mono speech-to-text produces: the roles cannot be told apart."""
@@ -40,6 +40,10 @@ class Utterance(BaseModel):
     start: float = Field(ge=0, allow_inf_nan=False)
     end: float = Field(ge=0, allow_inf_nan=False)
     text: str
+    _char_times: list[tuple[float, float]] | None = PrivateAttr(default=None)
+    """Speech-to-text only, never written: (start, end) of the word each character of
+    `text` belongs to, from Whisper's word timestamps. Redaction uses it to time the
+    spans it masks (`PiiSpan.timing == "words"`), so audio redaction can mute them."""
 
     _text_encodable = field_validator("text")(_encodable)
 
@@ -59,6 +63,9 @@ class PiiSpan(BaseModel):
     end_char: int
     start: float
     end: float
+    timing: Literal["words", "interpolated"] = "interpolated"
+    """`words`: from speech-to-text word timestamps; `interpolated`: spread evenly over the
+    utterance by character (transcript files have no word times)."""
 
 
 class PiiRecord(BaseModel):

@@ -27,3 +27,10 @@ def run_table(rule: str, cases) -> None:
     engine = one_rule(rule)
     for dialogue, expected in cases:
         assert evidence(engine, dialogue) == expected, dialogue
+
+
+def rules_with_lexicons(lexicons: str, rules: str) -> Engine:
+    """An engine with a `lexicons:` section and the rules given as YAML list items."""
+    text = "name: t\nlexicons:\n" + "\n".join("  " + line for line in lexicons.strip("\n").splitlines())
+    text += "\nrules:\n" + "\n".join("  " + line for line in rules.strip("\n").splitlines())
+    return Engine(load_rules_text(text, "t.yaml"))

@@ -16,6 +16,8 @@ from qa_engine.stt import Transcriber
 
 from conftest import ROOT, SAMPLES
 
+pytestmark = pytest.mark.slow  # runs the real Whisper model
+
 runner = CliRunner()
 AUDIO = ROOT / "samples" / "audio"
 FAST_CALL = AUDIO / "audio_fast_06.flac"  # the shortest sample (36 s)

@@ -260,13 +260,16 @@ def iter_transcripts_on_ray(
     *,
     address: str,
     cache_dir: Path | None = None,
+    rules_path: str | None = None,
+    keep_pii: bool = False,
     actors: int | None = None,
 ) -> Iterator[tuple[CallSource, CallTranscript | None, str | None]]:
     """`qa transcribe` on the cluster: (source, transcript or None, error or None) for each
-    audio source, in completion order; nothing is redacted (as locally)."""
+    audio source, in completion order; redacted before the cache (by the rule file's
+    `redact:` section) unless `keep_pii`, as locally."""
     ray = connect(address)
     layout = plan(_alive_resources(ray), stt_options, actors)
-    config = WorkerConfig(None, layout.stt_options, cache_dir, keep_pii=True, redact=False)
+    config = WorkerConfig(rules_path, layout.stt_options, cache_dir, keep_pii=keep_pii)
     pool = _Pool(ray, config, layout)
 
     def submit(source: CallSource) -> tuple[Any, int]:

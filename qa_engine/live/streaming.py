@@ -18,6 +18,7 @@ from qa_engine.live.segmenter import AudioSegmenter
 from qa_engine.live.vad import EndpointConfig, SpeechChunk
 from qa_engine.live.worker import LIVE, SttWorker
 from qa_engine.models import Speaker
+from qa_engine.pii import RedactionError
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,12 @@ class StreamingAudioCall:
                 log.exception("transcription of %s %.2f-%.2fs failed", self.call.call_id, chunk.start, chunk.end)
                 continue
             for utterance in chunk_utterances(chunk, pieces, self.roles):
-                utterance = self.call.hear(utterance)
+                try:
+                    utterance = self.call.hear(utterance)
+                except RedactionError as exc:  # fail closed: the turn is dropped (the message names no text)
+                    self.failed_turns += 1
+                    log.warning("call %s: %s", self.call.call_id, exc)
+                    continue
                 await self._emit(utterance)
                 for finding in self.call.add(utterance):
                     await self._emit(finding)

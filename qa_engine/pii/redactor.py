@@ -97,7 +97,35 @@ class Redactor:
                         break
                 if hit is None:
                     i += 1
+            found.extend(self._cued_leftovers(doc, run, found))
         return found
+
+    STRONG_CUES = ("手机", "电话", "号码", "卡号", "银行卡", "身份证", "证件号")
+
+    def _cued_leftovers(self, doc: Doc, run, found: list[Found]) -> list[Found]:
+        """Digits asked for but matching no entity: speech-to-text drops or mishears digits
+        (a card read as 15 digits, a mobile number cut by a misheard 嗯), so after a strong
+        cue every group of a run the entities left is masked as `[号码]` (fail closed)."""
+        text = doc.norm.text
+        spans = [doc.norm.span(a, b) for a, b in run.groups]
+        left = [(a, b) for (a, b), (x, y) in zip(run.groups, spans, strict=True)
+                if not any(f.start < y and x < f.end for f in found)]
+        digits = "".join(text[a:b] for a, b in left)
+        if len(digits) < 3 or not self.numbers:
+            return []
+        first, last = spans[0][0], spans[-1][1]
+        if any(ch in "十百千万亿第次个元块号" for ch in doc.original[max(0, first - 1) : last + 1]):
+            return []  # a quantity, an ordinal or a price said with units, not digits read out
+        before = text[max(0, run.groups[0][0] - 40) : run.groups[0][0]]
+        if run.groups[0][0] < 40:
+            before = doc.context_before[-40:] + before
+        if not has_cue(before, self.STRONG_CUES):
+            return []
+        return [
+            Found(FRAGMENT, x, y, "digits asked for after a cue, matching no number pattern (misheard?)", FRAGMENT)
+            for (a, b) in left
+            for x, y in [doc.norm.span(a, b)]
+        ]
 
     def _custom(self, doc: Doc) -> list[Found]:
         found = []
@@ -195,29 +223,48 @@ class Redactor:
         out: list[str] = []
         spans: list[PiiSpan] = []
         cursor = 0
-        length = max(len(text), 1)
-        duration = utterance.end - utterance.start
         for start, end, item, whole in items:
             out.append(text[cursor:start])
             mask = self.mask(item, whole)
             at = sum(len(p) for p in out)
             out.append(mask)
+            t0, t1, timing = span_times(utterance, start, end)
             spans.append(
                 PiiSpan(
                     utterance_index=index,
                     entity=item.entity,
                     start_char=at,
                     end_char=at + len(mask),
-                    start=round(utterance.start + duration * start / length, 3),
-                    end=round(utterance.start + duration * end / length, 3),
+                    start=t0,
+                    end=t1,
+                    timing=timing,
                 )
             )
             cursor = end
         out.append(text[cursor:])
-        return utterance.model_copy(update={"text": "".join(out)}), spans
+        redacted = utterance.model_copy(update={"text": "".join(out)})
+        redacted._char_times = None  # they describe the raw text
+        return redacted, spans
 
     def live(self) -> LiveRedactor:
         return LiveRedactor(self)
+
+
+def span_times(utterance: Utterance, start: int, end: int) -> tuple[float, float, str]:
+    """When characters [start, end) of the utterance were said: from its word timestamps
+    when speech-to-text gave them, else spread evenly over the utterance by character."""
+    times = utterance._char_times
+    if times is not None and len(times) == len(utterance.text) and end > start:
+        t0 = min(t for t, _ in times[start:end])
+        t1 = max(t for _, t in times[start:end])
+        return round(t0, 3), round(t1, 3), "words"
+    length = max(len(utterance.text), 1)
+    duration = utterance.end - utterance.start
+    return (
+        round(utterance.start + duration * start / length, 3),
+        round(utterance.start + duration * end / length, 3),
+        "interpolated",
+    )
 
 
 class LiveRedactor:

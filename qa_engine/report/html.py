@@ -633,10 +633,14 @@ def _environment() -> Environment:
 class HtmlReportWriter:
     """Writes one page per call as reports arrive, and the batch summary at the end."""
 
-    def __init__(self, out_dir: Path, rules: RuleSet, copy_audio: bool = True) -> None:
+    def __init__(self, out_dir: Path, rules: RuleSet, copy_audio: bool = True, audio_redaction: str | None = None) -> None:
+        """``audio_redaction`` (``silence`` | ``tone``): the player gets a redacted copy of
+        the recording (`qa_engine.pii.audio`), never the original; a call whose transcript
+        was not redacted, or whose copy fails, gets no player. None: the recording as is."""
         self.out_dir = Path(out_dir)
         self.rules = rules
         self.copy_audio = copy_audio
+        self.audio_redaction = audio_redaction
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._entries: dict[str, _Entry] = {}
         self._stems: dict[str, str] = {}  # lower-case file stem -> call id: ids that clean alike stay apart
@@ -649,7 +653,7 @@ class HtmlReportWriter:
         if report.status == "failed":
             html = self._render("failed.html.j2", report=report, title=f"{report.call_id} · 失败")
         else:
-            html = self._call_page(report, transcript, self._place_audio(audio, stem) if audio else None)
+            html = self._call_page(report, transcript, self._place_audio(audio, stem, transcript) if audio else None)
         write_atomic(path, html)
         self._entries[report.call_id] = _Entry(report, path.name)
         return path
@@ -690,8 +694,21 @@ class HtmlReportWriter:
         self._stems[stem.lower()] = call_id
         return stem
 
-    def _place_audio(self, audio: Path, stem: str) -> str:
-        """Copy the recording under audio/ so the report folder can be moved as a whole."""
+    def _place_audio(self, audio: Path, stem: str, transcript: CallTranscript | None = None) -> str | None:
+        """Copy the recording under audio/ so the report folder can be moved as a whole
+        (with audio redaction: write the redacted copy there instead)."""
+        if self.audio_redaction is not None:
+            from qa_engine.pii.audio import redact_audio
+            from qa_engine.pii.redactor import RedactionError
+
+            if transcript is None or transcript.pii is None:
+                return None  # fail closed: nothing says where the personal data is
+            target = self.out_dir / "audio" / f"{stem}.flac"
+            try:
+                redact_audio(audio, transcript, target, mode=self.audio_redaction)
+            except RedactionError:
+                return None
+            return f"audio/{quote(target.name)}"
         if not self.copy_audio:
             return quote(Path(audio).resolve().as_uri(), safe=":/%")
         source = Path(audio)

@@ -53,6 +53,7 @@ class ServerConfig(BaseModel):
         5.0, ge=0, description="On SIGTERM, requests still running after this are cancelled (uploads stop between windows)"
     )
     insecure: bool = Field(False, description="Allow a non-loopback host without a token")
+    keep_pii: bool = Field(False, description="Do not redact personal data (`qa serve --keep-pii`); reports' provenance says so")
     idle_timeout_s: float = Field(300.0, gt=0, description="A call silent this long is treated as disconnected")
 
     @model_validator(mode="after")

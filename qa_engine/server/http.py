@@ -127,7 +127,8 @@ async def score_recording(
     path = await receive_upload(request, uploads, suffix)
     try:
         transcript = await state.uploads.transcribe(
-            path, recognizer=recognizer, call_id=call_id or Path(filename).stem or "call", agent_id=agent_id, filename=filename
+            path, recognizer=recognizer, call_id=call_id or Path(filename).stem or "call", agent_id=agent_id,
+            filename=filename, redactor=named.engine.redactor,
         )
         transcript = transcript.model_copy(update={"audio": filename})
         report = await state.score(named.engine, transcript)

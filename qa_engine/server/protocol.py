@@ -25,6 +25,7 @@ ErrorCode = Literal[
     "frame_too_large",
     "message_too_large",
     "unauthorized",
+    "redaction_failed",
     "internal",
 ]
 

@@ -36,8 +36,9 @@ def rule_set_name(path: Path | None) -> str:
 class RuleLibrary:
     """Named, compiled rule sets; the first is the default."""
 
-    def __init__(self, paths: list[Path] | None = None) -> None:
+    def __init__(self, paths: list[Path] | None = None, keep_pii: bool = False) -> None:
         self.paths: list[Path | None] = list(paths) if paths else [None]
+        self.keep_pii = keep_pii
         names = [rule_set_name(p) for p in self.paths]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -76,7 +77,7 @@ class RuleLibrary:
         problems: list[Problem] = []
         for path in self.paths:
             try:
-                loaded[rule_set_name(path)] = NamedRules(rule_set_name(path), path, Engine(load_rules(path)))
+                loaded[rule_set_name(path)] = NamedRules(rule_set_name(path), path, Engine(load_rules(path), keep_pii=self.keep_pii))
             except RuleFileError as error:
                 problems.extend(error.problems)
             except (RecursionError, MemoryError, ValueError) as error:  # a pathological file the loader could not place

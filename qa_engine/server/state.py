@@ -38,7 +38,7 @@ class ActiveCall:
 class ServerState:
     def __init__(self, config: ServerConfig, recognizer: Recognizer | None = None) -> None:
         self.config = config
-        self.rules = RuleLibrary(config.rules)
+        self.rules = RuleLibrary(config.rules, keep_pii=config.keep_pii)
         self.auth = TokenCheck(config.token)
         self.archive = Archive(config.out_dir)
         self.worker = SttWorker(config.stt_lanes)

@@ -19,6 +19,7 @@ from qa_engine.live.audio import LiveEvent
 from qa_engine.live.call import LiveCall
 from qa_engine.live.streaming import StreamingAudioCall
 from qa_engine.models import Finding, Utterance
+from qa_engine.pii import RedactionError
 from qa_engine.server.http import public_report
 from qa_engine.server.protocol import (
     BusyMessage,
@@ -217,7 +218,13 @@ class StreamHandler:
             await self.error("wrong_mode", "utterance events need mode 'transcript'; this call is in audio mode")
             return
         assert self.call is not None
-        for finding in self.call.add(message.utterance()):
+        try:
+            findings = self.call.add(message.utterance())
+        except RedactionError as exc:  # fail closed: the turn is dropped, never scored, sent or saved
+            log.warning("call %s: a turn was dropped: %s", self.call.call_id, exc)
+            await self.error("redaction_failed", f"{exc}; send the next turn")
+            return
+        for finding in findings:
             await self._send_finding(finding)
 
     async def _on_event(self, event: LiveEvent) -> None:

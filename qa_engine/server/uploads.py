@@ -77,9 +77,12 @@ class Uploads:
             job.cancelled.set()
 
     async def transcribe(
-        self, path: Path, *, recognizer, call_id: str, agent_id: str | None, filename: str
+        self, path: Path, *, recognizer, call_id: str, agent_id: str | None, filename: str, redactor=None
     ) -> CallTranscript:
-        """Check, queue and transcribe one uploaded recording; HTTPException for the client's faults."""
+        """Check, queue and transcribe one uploaded recording; HTTPException for the client's faults.
+
+        With a ``redactor`` the transcript is redacted before the cache write (and returned so)."""
+        from qa_engine.pii import RedactionError
         from qa_engine.stt import AudioError, transcribe_cached
 
         if len(self.jobs) >= self.config.max_uploads:
@@ -118,6 +121,7 @@ class Uploads:
                     call_id=call_id,
                     agent_id=agent_id,
                     progress=progress if takes_progress else None,
+                    redactor=redactor,
                 )
 
             try:
@@ -129,6 +133,8 @@ class Uploads:
                 raise HTTPException(422, f"{filename}: {exc.problem}. {exc.hint}") from None
             except UploadTooLong as exc:
                 raise HTTPException(413, f"{filename}: {exc}; the limit is max_call_seconds") from None
+            except RedactionError as exc:  # fail closed: nothing of the call is saved
+                raise HTTPException(500, f"{filename}: {exc}") from None
             except UploadCancelled:
                 raise HTTPException(503, "the server is shutting down; upload again later") from None
         finally:

@@ -97,4 +97,6 @@ def transcribe_cached(
     if redactor is not None:
         transcript = redactor.redact_transcript(transcript)
     write_atomic(target, transcript.model_dump_json(indent=1))
-    return transcript
+    # What the cache gives back next time: the word timings are not kept (so a later
+    # redaction spreads its spans over each utterance; pass `redactor` to use them).
+    return CallTranscript.model_validate_json(target.read_bytes()).model_copy(update=identity)

@@ -242,7 +242,7 @@ class Transcriber:
             roles = ["unknown"]
         pause = self.options.pause_split
         utterances = merge_channels(
-            [(role, split_at_pauses(words[i], pause)) for i, role in enumerate(roles)]
+            [(role, split_at_pauses(words[i], pause, timed=True)) for i, role in enumerate(roles)]
         )
         stt = self.stt_record() | {
             "mode": mode,

@@ -25,25 +25,54 @@ class TimedWord:
 
 
 def split_at_pauses(
-    words: Iterable[TimedWord], pause: float
+    words: Iterable[TimedWord], pause: float, *, timed: bool = False
 ) -> list[tuple[float, float, str]]:
-    """Join words into (start, end, text) pieces, breaking at gaps of ``pause`` or more."""
-    pieces: list[tuple[float, float, str]] = []
+    """Join words into (start, end, text) pieces, breaking at gaps of ``pause`` or more.
+
+    With ``timed``, each piece has a fourth item: `char_times` of its text and words.
+    """
+    pieces: list[tuple] = []
     current: list[TimedWord] = []
     for word in sorted(words, key=lambda w: (w.start, w.end)):
         if current and word.start - max(w.end for w in current) >= pause:
-            pieces.append(_join(current))
+            pieces.append(_join(current, timed))
             current = []
         current.append(word)
     if current:
-        pieces.append(_join(current))
+        pieces.append(_join(current, timed))
     return [p for p in pieces if p[2]]
 
 
-def _join(words: Sequence[TimedWord]) -> tuple[float, float, str]:
+def char_times(text: str, words: Sequence[TimedWord]) -> list[tuple[float, float]] | None:
+    """(start, end) of the word each character of ``text`` came from, or None if unsure.
+
+    ``text`` is the tidied join of the words (`tidy` changes script and drops spaces,
+    never other characters), so the n-th non-space character of the text is the n-th
+    non-space character of the tidied words. A space takes the time of the word before.
+    """
+    owners: list[tuple[float, float]] = []
+    for word in words:
+        owners.extend([(word.start, word.end)] * len(tidy(word.text).replace(" ", "")))
+    out: list[tuple[float, float]] = []
+    k = 0
+    for ch in text:
+        if ch == " ":
+            out.append(out[-1] if out else (owners[0] if owners else (0.0, 0.0)))
+            continue
+        if k >= len(owners):
+            return None
+        out.append(owners[k])
+        k += 1
+    return out if k == len(owners) else None
+
+
+def _join(words: Sequence[TimedWord], timed: bool = False) -> tuple:
     start = max(0.0, min(w.start for w in words))
     end = max(start, max(w.end for w in words))
-    return round(start, 3), round(end, 3), tidy("".join(w.text for w in words))
+    text = tidy("".join(w.text for w in words))
+    if timed:
+        return round(start, 3), round(end, 3), text, char_times(text, words)
+    return round(start, 3), round(end, 3), text
 
 
 def merge_channels(channels: Sequence[tuple[Speaker, Sequence[tuple[float, float, str]]]]
@@ -53,10 +82,12 @@ def merge_channels(channels: Sequence[tuple[Speaker, Sequence[tuple[float, float
     Overlaps and gaps are kept as recognised: the engine's interruption and silence rules
     read them from these times.
     """
-    keyed = [
-        (start, end, index, Utterance(speaker=speaker, start=start, end=end, text=text))
-        for index, (speaker, pieces) in enumerate(channels)
-        for start, end, text in pieces
-    ]
+    keyed = []
+    for index, (speaker, pieces) in enumerate(channels):
+        for start, end, text, *timing in pieces:
+            utterance = Utterance(speaker=speaker, start=start, end=end, text=text)
+            if timing and timing[0] is not None:
+                utterance._char_times = timing[0]
+            keyed.append((start, end, index, utterance))
     keyed.sort(key=lambda item: item[:3])
     return [item[3] for item in keyed]

@@ -57,6 +57,32 @@ def read_labels(path: Path) -> set[Label]:
     return labels
 
 
+def read_unjudged(path: Path) -> set[tuple[str, str]]:
+    """(call_id, category) pairs the labeller could not judge (e.g. the closing of a call cut off).
+
+    A CSV with columns `call_id`, `category` (and any others, such as `reason`).
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise LabelFileError(f"{path}: cannot read: {error}") from None
+    pairs: set[tuple[str, str]] = set()
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            missing = {"call_id", "category"} - set(reader.fieldnames or [])
+            if missing:
+                raise LabelFileError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,category")
+            for row_number, row in enumerate(reader, start=2):
+                call_id, category = (row.get("call_id") or "").strip(), (row.get("category") or "").strip()
+                if not call_id or not category:
+                    raise LabelFileError(f"{path}:{row_number}: a row needs both call_id and category")
+                pairs.add((call_id, category))
+        except UnicodeDecodeError as error:
+            raise LabelFileError(f"{path}: not UTF-8 text ({error.reason}); save it as UTF-8") from None
+    return pairs
+
+
 @dataclass
 class Scores:
     name: str

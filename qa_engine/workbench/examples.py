@@ -80,4 +80,25 @@ def run_examples(rules: RuleSet, rule_ids: list[str] | None = None) -> list[Exam
                 report = engine.score(example_transcript(example, speaker, f"{spec.id}:{expected}"))
                 own = [f for f in report.findings if f.rule_id == spec.id]
                 results.append(ExampleResult(spec.id, expected, example, bool(own), own))
+    results.extend(run_pattern_examples(rules, rule_ids))
+    return results
+
+
+def run_pattern_examples(rules: RuleSet, rule_ids: list[str] | None = None) -> list[ExampleResult]:
+    """The examples of the `redact:` section's own patterns, as `redact.<id>`: a hit must be
+    masked by that pattern, a miss must not be."""
+    from qa_engine.pii import Redactor
+
+    config = rules.model.redact
+    patterns = [p for p in config.patterns if rule_ids is None or f"redact.{p.id}" in rule_ids]
+    if not patterns:
+        return []
+    redactor = Redactor(config.model_copy(update={"enabled": True}))
+    results = []
+    for pattern in patterns:
+        for expected in ("hit", "miss"):
+            for example in getattr(pattern.examples, expected):
+                _, found = redactor.redact_text(example)
+                fired = any(f.entity == pattern.id for f in found)
+                results.append(ExampleResult(f"redact.{pattern.id}", expected, example, fired, []))
     return results

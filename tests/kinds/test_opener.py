@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from qa_engine.rulefile import RuleFileError
+
 from helpers import findings, one_rule, run_table
 
 OPENER = """
@@ -34,3 +36,46 @@ CASES = [
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_opener_table(case):
     run_table(OPENER, [CASES[case]])
+
+
+# ---- unpunctuated speech: clauses at discourse markers, exemptions as data ----
+
+SPEECH_OPENER = """
+- id: o
+  kind: opener
+  category: negative_opener
+  message: m
+  openers: [不, 我不]
+  clauses: speech
+  allow: [不客气, 不打扰, 不要挂机]
+  exempt: ['不[^的]{0,10}的话', '不.{0,6}(是吧|吗)$']
+"""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fires"),
+    [
+        ("嗯好的然后不是这个订单", True),
+        ("好的好的我查一下嗯我不知道", True),
+        ("那不行", True),  # 那 is a filler at the start of a clause
+        ("嗯好的那这边就不打扰您了", False),  # 不 mid-clause
+        ("不打扰您了祝您生活愉快", False),  # polite formula (allow)
+        ("不方便的话我晚点再打给您", False),  # a condition (exempt)
+        ("嗯不新鲜是吧", False),  # echoing the customer (exempt)
+        ("对不起让您久等了", False),
+        ("我们这边不能帮您改", False),
+    ],
+)
+def test_opener_on_unpunctuated_speech_with_exemptions(sentence, fires):
+    assert bool(findings(one_rule(SPEECH_OPENER), sentence)) is fires
+
+
+def test_opener_without_speech_clauses_keeps_the_old_behaviour():
+    old = one_rule(SPEECH_OPENER.replace("  clauses: speech\n", ""))
+    assert findings(old, "嗯好的然后不是这个订单") == []  # the whole turn is one clause opening with 嗯好的
+
+
+def test_a_broken_exempt_pattern_is_a_located_error():
+    with pytest.raises(RuleFileError) as error:
+        one_rule(SPEECH_OPENER.replace("'不[^的]{0,10}的话'", "'(?=不)'"))
+    assert "exempt" in str(error.value) and "does not compile" in str(error.value)

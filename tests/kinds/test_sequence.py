@@ -51,3 +51,62 @@ CASES = [
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_sequence_table(case):
     run_table(SEQUENCE, [CASES[case]])
+
+
+# ---- episodes: one finding per unresolved episode ----
+
+EPISODES = """
+- id: e
+  kind: sequence
+  category: empathy
+  message: m
+  trigger: {speaker: customer, phrases: [投诉, 拉肚子, 到底管不管]}
+  expect: {speaker: agent, phrases: [抱歉, 别着急]}
+  within_turns: 2
+  episodes: true
+"""
+
+
+def test_one_finding_per_unresolved_episode_not_per_trigger():
+    dialogue = ["C: 我吃完拉肚子了", "A: 订单号多少", "A: 我查一下", "C: 我要投诉", "A: 嗯您说", "C: 你们到底管不管", "A: 我看看"]
+    [finding] = findings(one_rule(EPISODES), dialogue)
+    assert finding.utterance_index == 0
+    per_trigger = one_rule(EPISODES.replace("  episodes: true\n", ""))
+    assert len(findings(per_trigger, dialogue)) == 3
+
+
+def test_an_episode_ends_when_the_expectation_is_met_and_a_new_one_can_start():
+    dialogue = ["C: 我要投诉", "A: 非常抱歉", "C: 我吃完拉肚子了", "A: 订单号多少", "A: 我查一下"]
+    [finding] = findings(one_rule(EPISODES), dialogue)
+    assert finding.utterance_index == 2
+
+
+def test_an_episode_still_open_at_the_end_of_the_call_fires_once():
+    [finding] = findings(one_rule(EPISODES), ["C: 我要投诉", "A: 订单号多少"])
+    assert finding.utterance_index == 0
+
+
+def test_lookback_a_recent_apology_covers_a_repeated_complaint():
+    dialogue = ["C: 我要投诉", "A: 非常抱歉", "A: 订单号多少", "C: 到底管不管", "A: 我查一下", "A: 好了"]
+    assert len(findings(one_rule(EPISODES), dialogue)) == 1
+    assert findings(one_rule(EPISODES + "  lookback_turns: 2\n"), dialogue) == []
+
+
+def test_max_findings_caps_a_call():
+    dialogue = ["C: 我要投诉", "A: 嗯", "A: 查一下", "C: 非常抱歉", "A: 抱歉", "C: 拉肚子", "A: 嗯", "A: 好"]
+    assert len(findings(one_rule(EPISODES), dialogue)) == 2
+    assert len(findings(one_rule(EPISODES + "  max_findings: 1\n"), dialogue)) == 1
+
+
+def test_backchannels_in_the_window_are_not_counted_as_turns():
+    dialogue = ["C: 我吃完拉肚子了", "A: 嗯", "A: 嗯嗯", "A: 实在抱歉"]
+    assert len(findings(one_rule(EPISODES), dialogue)) == 1
+    assert findings(one_rule(EPISODES + "  window_ignore: [嗯, 嗯嗯]\n"), dialogue) == []
+
+
+def test_pinyin_min_chars_keeps_short_broad_terms_literal():
+    rule = EPISODES.replace("phrases: [投诉, 拉肚子, 到底管不管]}", "phrases: [臭了]}")
+    dialogue = ["C: 我也瞅了", "A: 好的"]  # 瞅了 sounds like 臭了
+    assert len(findings(one_rule(rule), dialogue)) == 1
+    literal = rule.replace("phrases: [臭了]}", "phrases: [臭了], pinyin_min_chars: 3}")
+    assert findings(one_rule(literal), dialogue) == []

@@ -43,6 +43,7 @@ def test_audio_call_gives_transcripts_findings_and_report(server, engine, forbid
     assert saved.exists() and (server.out_dir / f"{FORBIDDEN}.transcript.json").exists()
 
 
+@pytest.mark.slow  # runs the real Whisper model
 def test_real_whisper_hears_the_forbidden_phrase(start_server, forbidden_pcm, engine):
     """The one test with the real model, on the call up to its second taboo phrase (~7 turns)."""
     from qa_engine.stt import ModelLoadError, ModelNotFoundError, Transcriber, resolve_model

@@ -11,6 +11,8 @@ import pytest
 from qa_engine.models import CallTranscript
 from qa_engine.stt import STTOptions, Transcriber, match_key, model_store
 
+pytestmark = pytest.mark.slow  # runs the real Whisper model
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "audio"
 CALL = "audio_clean_01"
 

@@ -1,0 +1,27 @@
+"""Clauses in unpunctuated speech: discourse markers end a clause, fillers do not open one."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_engine.clauses import split_speech
+from qa_engine.text import analyze
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("嗯好的那这边您稍等然后我不清楚这个情况", ["这边您稍等然后我不清楚这个情况"]),
+        ("好的好的我查一下嗯我不知道您的快递在哪", ["我查一下", "我不知道您的快递在哪"]),
+        ("对不起让您久等了", ["对不起让您久等了"]),  # 对不起 is one word: never "对" + "不起"
+        ("你那不是已经退款了吗", ["你那不是已经退款了吗"]),  # 那 mid-sentence does not split
+        ("嗯嗯嗯", []),
+    ],
+)
+def test_speech_is_split_at_discourse_markers_and_clauses_start_after_fillers(text, clauses):
+    assert [text[s:e] for s, e in split_speech(text)] == clauses
+
+
+def test_speech_clauses_keep_punctuation_breaks_and_compact_offsets():
+    analysis = analyze("不方便的话也可以，嗯好的我不清楚")
+    assert [analysis.compact[s:e] for s, e in analysis.speech_clauses] == ["不方便的话也可以", "我不清楚"]
