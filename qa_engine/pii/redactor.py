@@ -21,11 +21,24 @@ from qa_engine.models import CallTranscript, PiiRecord, PiiSpan, Utterance
 from qa_engine.pii.base import Doc, Found, has_cue
 from qa_engine.pii.config import RedactConfig
 from qa_engine.pii.entities import ENTITIES, NUMBER_ENTITIES, TEXT_ENTITIES, NumberEntity
+from qa_engine.pii.entities.id_card import id_check_char
 from qa_engine.pii.masks import mask_for
 from qa_engine.pii.sound import find_cue
 
 FRAGMENT = "number_fragment"
 FRAGMENT_LABEL = "号码"
+
+
+# Place values, an ordinal, and measure words said right after a number: a quantity.
+QUANTITY = set("十百千万亿第次个元块号份件张台天年月日岁斤米分秒点位人层套瓶箱袋盒单")
+
+
+def _checksummed(found: Found) -> bool:
+    """A hit whose shape is strong evidence on its own: an ID number with a valid check
+    character (region, birth date, check: 1 in 11 by chance and the date besides)."""
+    return found.entity == "id_card" and found.digits is not None and len(found.digits) == 18 and (
+        id_check_char(found.digits[:17]) == found.digits[17]
+    )
 
 
 class RedactionError(RuntimeError):
@@ -83,9 +96,12 @@ class Redactor:
             hits = self._judge_run(doc, run)
             a, b = run.groups[0][0], run.groups[-1][1]
             start, end = doc.norm.span(a, b)
-            if not (len(hits) == 1 and hits[0].start == start and hits[0].end == end):
+            whole = len(hits) == 1 and hits[0].start == start and hits[0].end == end
+            if not whole or not _checksummed(hits[0]):
                 asked = self._asked(doc, a)
-                if asked and asked[0] is not None:
+                if asked and asked[0] is not None and not (whole and hits[0].entity == asked[0].name):
+                    # The cue says what was asked for (身份证 …): a run the shapes split or
+                    # labelled otherwise (a lost digit makes an ID look like a card) is it.
                     digits = "".join(text[x:y] for x, y in run.groups)
                     reason = asked[0].by_cue(digits, asked[1])
                     if reason:
@@ -159,7 +175,9 @@ class Redactor:
         if len(digits) < 3 or not self.numbers:
             return []
         first, last = spans[0][0], spans[-1][1]
-        if any(ch in "十百千万亿第次个元块号" for ch in doc.original[max(0, first - 1) : last + 1]):
+        said = doc.original[max(0, first - 1) : first] + doc.original[last : last + 1]
+        said += "".join(doc.original[x:y] for x, y in spans)
+        if any(ch in QUANTITY for ch in said):
             return []  # a quantity, an ordinal or a price said with units, not digits read out
         asked = self._asked(doc, run.groups[0][0])
         if asked is None:

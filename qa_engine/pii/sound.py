@@ -75,3 +75,39 @@ def find_cue(window: str, cues: tuple[str, ...], sound: tuple[str, ...] = ()) ->
 def sounds_like(char: str, targets: frozenset[str]) -> bool:
     """Whether one character's toneless pinyin is among `targets` (syllables)."""
     return is_cjk(char) and char_pinyin(char) in targets
+
+
+@lru_cache(maxsize=64)
+def chars_sounding(*wanted: str, folded: bool = False) -> str:
+    """Every common CJK character whose pinyin (toneless, or folded) is one of `wanted`,
+    for a regex character class: a cheap way to find where a homophone may stand."""
+    import unicodedata
+
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    sound = folded_pinyin if folded else char_pinyin
+    out = []
+    for code, readings in pinyin_dict.items():
+        if not 0x4E00 <= code <= 0x9FFF:
+            continue
+        first = unicodedata.normalize("NFD", readings.split(",")[0].replace("ü", "v"))
+        rough = "".join(c for c in first if c.isascii())
+        if folded:
+            rough = _fold(rough)
+        if rough in wanted:
+            char = chr(code)
+            if sound(char) in wanted:
+                out.append(char)
+    return "".join(out)
+
+
+def _fold(syllable: str) -> str:
+    """`folded_pinyin`'s merging, on a syllable."""
+    for long, short in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n")):
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long) :]
+            break
+    for long, short in (("ang", "an"), ("eng", "en"), ("ing", "in")):
+        if syllable.endswith(long):
+            return syllable[: -len(long)] + short
+    return syllable

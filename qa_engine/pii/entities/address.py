@@ -49,6 +49,7 @@ _ADDRESS = re.compile(
 
 
 _NUMERAL = set("0123456789零〇一二三四五六七八九十百千幺两洞")
+_NUMBER_RUN = re.compile("[0-9零〇一二三四五六七八九十百千幺两洞]+")
 # Markers by sound: (syllables, the marker). Before a number: the road or community;
 # after one: the house, building, room.
 _BEFORE = ((("xiao", "qu"), "小区"), (("lu",), "路"), (("jie",), "街"), (("xiang",), "巷"), (("nong",), "弄"), (("long",), "弄"))
@@ -63,30 +64,28 @@ _NOT_MARKER = set("零〇一二三四五六七八九十百千幺两洞时市节�
 def heard_markers(text: str) -> str:
     """`text` with each homophone of an address marker next to a number written as the
     marker (张江鲁88号 → 张江路88号); same length, so spans map back one to one."""
-    if not any(c in _NUMERAL for c in text):
-        return text
-    sounds = syllables(text)
-    out = list(text)
-    for i, char in enumerate(text):
-        if char not in _NUMERAL:
-            continue
+    out: list[str] | None = None
+    for run in _NUMBER_RUN.finditer(text):
+        i, j = run.span()
         left = i - 1 if i and text[i - 1] != " " else i - 2
-        if left >= 0 and text[left] not in _NUMERAL:
+        if left >= 0:
             for sound, marker in _BEFORE:
                 a = left - len(sound) + 1
-                if a >= 0 and sounds[a : left + 1] == sound and not set(text[a : left + 1]) & _NOT_MARKER:
+                if a >= 0 and syllables(text[a : left + 1]) == sound and not set(text[a : left + 1]) & _NOT_MARKER:
+                    out = out or list(text)
                     out[a : left + 1] = marker
                     break
-        right = i + 1 if i + 1 < len(text) and text[i + 1] != " " else i + 2
-        if right < len(text) and text[right] not in _NUMERAL:
+        right = j if j < len(text) and text[j] != " " else j + 1
+        if right < len(text):
             for sound, marker in _AFTER:
                 b = right + len(sound)
-                if sounds[right:b] == sound and not set(text[right:b]) & _NOT_MARKER:
+                if syllables(text[right:b]) == sound and not set(text[right:b]) & _NOT_MARKER:
+                    out = out or list(text)
                     out[right:b] = marker
-                    if marker == "号" and b < len(text) and sounds[b] == "lou" and text[b] not in _NOT_MARKER:
+                    if marker == "号" and syllables(text[b : b + 1]) == ("lou",) and text[b] not in _NOT_MARKER:
                         out[b] = "楼"  # 三号搂 → 三号楼
                     break
-    return "".join(out)
+    return text if out is None else "".join(out)
 
 
 _ANCHOR = re.compile(r"[0-9零〇一二三四五六七八九十百千幺两洞](?=号|栋|幢|座|室|户|单元)")

@@ -12,10 +12,11 @@ stay as they are."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa_engine.pii.base import CJK, Doc, Found
 from qa_engine.pii.entities.base import TextEntity
-from qa_engine.pii.sound import is_cjk, syllables
+from qa_engine.pii.sound import chars_sounding, is_cjk, syllables
 from qa_engine.text import char_pinyin
 
 SURNAMES = (
@@ -53,27 +54,35 @@ def _ends_clause(text: str, at: int) -> bool:
     return at >= len(text) or text[at] in _END
 
 
+@lru_cache(maxsize=1)
+def _candidates() -> re.Pattern:
+    """Where a name by sound may be: after a 姓-like or 叫-like syllable, or a surname
+    before a 先生/女士/小姐-like one (character classes built once from pypinyin)."""
+    xing = chars_sounding("xin", folded=True)
+    jiao = chars_sounding("jiao")
+    honour = chars_sounding("xian", "nv", "xiao", folded=True)
+    return re.compile(rf"(?<=[{xing}{jiao}])[{CJK}]|[{SURNAMES}](?=[{honour}])")
+
+
 def sound_names(text: str) -> list[tuple[int, int, str]]:
     """(start, end, reason) of names whose cue or surname was heard as a homophone."""
-    toneless = syllables(text)
-    folded = syllables(text, True)
 
     def cue_before(at: int, cue: tuple[str, ...], fold: bool) -> bool:
         k = len(cue)
-        return at >= k and (folded if fold else toneless)[at - k : at] == cue
+        return at >= k and syllables(text[at - k : at], fold) == cue
 
     out: list[tuple[int, int, str]] = []
-    for at, char in enumerate(text):
-        if not is_cjk(char):
-            continue
+    for m in _candidates().finditer(text):
+        at = m.start()
+        char = text[at]
         # 我兴臣 / 免规信仗: a cue that sounds like 姓, then one surname-sounding character.
-        if at and folded[at - 1] == "xin" and any(cue_before(at, cue, fold) for cue, fold in _SOUND_CUES):
+        if any(cue_before(at, cue, fold) for cue, fold in _SOUND_CUES):
             surname = at + 1 if char == "是" else at
             if _sounds_like_surname(text[surname : surname + 1]) and _ends_clause(text, surname + 1):
                 out.append((surname, surname + 1, "surname after a cue heard as 姓 (by sound)"))
                 continue
         # 我较陈伟: a cue that sounds like 我叫, a surname and one or two given characters.
-        if at and toneless[at - 1] == "jiao" and cue_before(at, *_SOUND_CALL) and _sounds_like_surname(char):
+        if cue_before(at, *_SOUND_CALL) and _sounds_like_surname(char):
             for size in (3, 2):
                 given = text[at + 1 : at + size]
                 if len(given) == size - 1 and all(is_cjk(c) and c not in _GIVEN_STOP for c in given) and _ends_clause(text, at + size):
@@ -84,7 +93,7 @@ def sound_names(text: str) -> list[tuple[int, int, str]]:
         before = text[at - 1] if at else ""
         if (
             char in SURNAMES
-            and folded[at + 1 : at + 3] in _SOUND_HONORIFIC
+            and syllables(text[at + 1 : at + 3], True) in _SOUND_HONORIFIC
             and (not before or before not in "这那哪各每该某位个老小" and before != char)
         ):
             out.append((at, at + 1, "surname before an honorific (by sound)"))
