@@ -20,7 +20,7 @@ class BankCard(NumberEntity):
     label = "银行卡号"
     cues = ("卡号", "银行卡", "储蓄卡", "信用卡", "借记卡", "账号", "帐号", "卡")
     sound_cues = ("卡号", "银行卡", "储蓄卡", "信用卡", "借记卡")
-    asks = ("卡号", "银行卡", "储蓄卡", "信用卡", "借记卡", "账号", "帐号")
+    asks = ("卡号", "银行卡", "储蓄卡", "信用卡", "借记卡", "账号", "帐号", "张卡", "卡上")
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         if not digits.isdigit() or not 16 <= len(digits) <= 19:
