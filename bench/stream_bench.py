@@ -128,17 +128,17 @@ def speech_latencies(result: ReplayResult, ref: CallTranscript, kind: str) -> li
     missing apology it is the turn that closed the window, since no engine can know
     earlier that the apology will not come. Call-level findings (decided at the end) are left out.
     """
-    heard = {m.message["index"]: m.message for m in result.of_type("transcript")}
+    heard = {m.message.index: m.message for m in result.of_type("transcript")}
     out = []
     for item in result.of_type(kind):
         m = item.message
         if kind == "finding":
-            if m.get("decided_at") is None or m["decided_at"] not in heard:
+            if m.decided_at is None or m.decided_at not in heard:
                 continue
-            m = heard[m["decided_at"]]
-        if m.get("start") is None:
+            m = heard[m.decided_at]
+        if m.start is None:
             continue
-        turn = matching_turn(ref, m.get("speaker"), m["start"], m["end"])
+        turn = matching_turn(ref, m.speaker, m.start, m.end)
         if turn is not None:
             out.append(item.at - turn.end)
     return out
@@ -179,7 +179,7 @@ def section_audio(server: Server, audio: Path, frame_ms: int) -> None:
             if t is not None]
     print(f"  baseline, score the recording when the call ends: {stats(rest)}  "
           f"(batch transcription + scoring took {batch_seconds:.1f} s)")
-    words = " | ".join(f"{m.message['rule_id']}@{m.message['start']:.1f}s" for m in result.findings)
+    words = " | ".join(f"{m.message.rule_id}@{m.message.start:.1f}s" for m in result.findings)
     print(f"  live findings: {words or 'none'}; batch findings: {len(batch['findings'])}")
 
 
@@ -206,7 +206,7 @@ def section_transcript(server: Server, count: int, speed: float) -> None:
         ends = sorted(u.end for u in call.utterances)
         order = sorted(call.utterances, key=lambda u: (u.end, u.start))
         for item in result.findings:
-            index = item.message.get("decided_at")
+            index = getattr(item.message, "decided_at", None)
             if index is None:
                 continue
             latencies.append(item.at - result.sent_at[index])

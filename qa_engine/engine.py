@@ -51,6 +51,8 @@ class Session:
         self.redactor = engine.redactor.live() if engine.redactor is not None and not redacted else None
         self._heard: Utterance | None = None
         self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known)
+        recorded = (stt or {}).get("duration")
+        self.call.recording_seconds = float(recorded) if isinstance(recorded, int | float) else None
         self.checks = [c for c in engine.rules.checks if roles_known or not c.requires_roles]
         self.not_checked = [
             NotChecked(rule_id=c.spec.id, reason=ROLES_UNKNOWN)
@@ -109,13 +111,19 @@ class Session:
             fatal=self.tally.fatal,
             base_score=rules.model.scorecard.base_score,
             pass_mark=rules.model.scorecard.pass_mark,
-            duration=round(self.call.max_end, 3),
+            duration=round(self._duration(), 3),
             utterance_count=len(self.call.utterances),
             category_deductions=self.tally.category_deductions(),
             findings=ordered,
             not_checked=self.not_checked,
             provenance=self.engine.provenance(self.source, self.stt),
         )
+
+    def _duration(self) -> float:
+        """The call's length: to its last word, or the whole recording when nobody spoke in it."""
+        if not self.call.utterances and self.call.recording_seconds:
+            return self.call.recording_seconds
+        return self.call.max_end
 
     def _record(self, finding: Finding) -> None:
         self.tally.charge(finding)

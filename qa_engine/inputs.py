@@ -172,9 +172,33 @@ def iter_calls(paths: list[Path], exclude: Iterable[Path] = ()) -> Iterator[Call
 
 
 def survey(paths: list[Path], exclude: Iterable[Path] = ()) -> tuple[int, bool]:
-    """(number of calls, whether any is audio) under `paths`, reading one file at a time."""
+    """(number of calls, whether any is audio) under `paths`, reading one file at a time.
+
+    Calls are counted, not parsed (a JSONL line is one call, a JSON array one call per
+    item): the batch then parses each call once. A file that will fail counts as one call,
+    as `iter_calls` yields it as one failed call.
+    """
     calls, audio = 0, False
-    for source in iter_calls(paths, exclude):
-        calls += 1
-        audio = audio or source.audio is not None
+    for path in discover(paths, exclude):
+        suffix = path.suffix.lower()
+        if suffix in AUDIO_SUFFIXES and path.exists():
+            calls, audio = calls + 1, True
+        elif suffix == ".jsonl" and path.exists():
+            try:
+                with path.open("rb") as lines:
+                    calls += sum(1 for line in lines if line.strip())
+            except OSError:
+                calls += 1
+        elif suffix == ".json" and path.exists():
+            calls += _json_calls(path)
+        else:
+            calls += 1
     return calls, audio
+
+
+def _json_calls(path: Path) -> int:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return 1
+    return len(data) if isinstance(data, list) else 1

@@ -78,6 +78,7 @@ class PhraseSet:
         # hold none of a rule's phrases, and the per-phrase search below then never runs.
         self._any_exact = _any_of([p.compact for p in prepared]) if "exact" in modes else None
         self._any_pinyin = _any_of([p.pinyin for p in self._pinyin])
+        self._scan_exact = "exact" in modes and bool(prepared)
 
     def find(self, text: AnalyzedText) -> list[PhraseHit]:
         """Every phrase occurrence, longest first where hits overlap."""
@@ -85,7 +86,7 @@ class PhraseSet:
         haystack = text.compact
         if not haystack:
             return hits
-        if self._any_exact is not None and self._any_exact.search(haystack):
+        if self._scan_exact and (self._any_exact is None or self._any_exact.search(haystack)):
             for phrase in self.phrases:
                 needle = phrase.compact
                 if needle[0] not in haystack:
@@ -94,7 +95,7 @@ class PhraseSet:
                 while pos != -1:
                     hits.append(PhraseHit(phrase.text, pos, pos + len(needle), "exact", 100.0))
                     pos = haystack.find(needle, pos + 1)
-        if self._any_pinyin is not None and self._any_pinyin.search(text.pinyin_text):
+        if self._pinyin and (self._any_pinyin is None or self._any_pinyin.search(text.pinyin_text)):
             pinyin_text = text.pinyin_text
             for phrase in self._pinyin:
                 pos = pinyin_text.find(phrase.pinyin)
@@ -143,14 +144,17 @@ class PhraseSet:
         ]
 
 
+PREFILTER_MIN_PHRASES = 6
+
+
 def _any_of(needles: list[str]) -> re.Pattern[str] | None:
     """A pattern matching any of `needles` (None when there are none).
 
     Escaped literals only, so Python's `re` cannot backtrack badly here, and its first-character
     check makes it several times faster than RE2's bindings or a loop of `str.find` on short turns.
     """
-    if not needles:
-        return None
+    if len(needles) < PREFILTER_MIN_PHRASES:
+        return None  # a few phrases are scanned faster than a pattern is compiled (20,000-rule files)
     return re.compile("|".join(re.escape(needle) for needle in sorted(set(needles), key=len, reverse=True)))
 
 

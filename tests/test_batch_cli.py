@@ -80,7 +80,7 @@ def test_jsonl_and_csv_formats(tmp_path):
     lines = (tmp_path / "reports.jsonl").read_text().splitlines()
     assert len(lines) == len(list(SAMPLES.glob("*.json")))
     result = runner.invoke(app, ["score", str(SAMPLES), "--out", str(tmp_path), "--format", "csv"])
-    rows = list(csv.DictReader((tmp_path / "calls.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "calls.csv").open(encoding="utf-8-sig")))
     assert {r["call_id"] for r in rows} >= {"clean_01", "forbidden_03"}
     assert next(r for r in rows if r["call_id"] == "forbidden_03")["fatal"] == "true"
 

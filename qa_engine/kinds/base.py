@@ -169,6 +169,8 @@ class CallState:
     hits: dict[int, set[str]] = field(default_factory=dict)
     states: dict[str, Any] = field(default_factory=dict)
     max_end: float = 0.0
+    recording_seconds: float | None = None
+    """How long the recording is, when the call came from audio (rules may judge the silence in it)."""
 
     def state(self, rule_id: str, factory: Callable[[], StateT]) -> StateT:
         """This rule's own memory for this call, created on first use."""

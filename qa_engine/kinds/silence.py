@@ -5,6 +5,7 @@ agent's last words before it asked the customer to hold (稍等, 稍候 …), an
 `thank_phrases` is given, the agent's first words after it must thank the customer
 for waiting (谢谢等待, 感谢您的耐心等待), as the manual's hold etiquette asks.
 The finding points at the agent's last words before the gap, which explain the verdict.
+A recording in which nobody spoke at all is one silence as long as the recording.
 
 ```yaml
 - id: dead_air.gap
@@ -93,6 +94,18 @@ class SilenceCheck(Check[SilenceSpec]):
         anchor = before if before is not None else index
         findings.append(self.finding(call, anchor, info, start=call.max_end, end=utterance.start))
         return findings
+
+    def close(self, call: CallState) -> list[Finding]:
+        """A recording in which nobody spoke is one long silence, however long it is."""
+        seconds = call.recording_seconds
+        if call.utterances or not seconds or seconds < self.spec.max_gap:
+            return []
+        info = MatchInfo(
+            mode="timing",
+            score=round(seconds, 2),
+            detail=f"录音 {seconds:.1f} 秒中没有检测到任何语音(阈值 {self.spec.max_gap:g} 秒)",
+        )
+        return [self.finding(call, None, info, start=0.0, end=round(seconds, 3), message="录音中没有语音(全程静默)")]
 
     def _thanked(self, call, index):
         """A finding unless the agent's first words after a hold thank the customer."""

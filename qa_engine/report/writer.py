@@ -1,9 +1,16 @@
 """Write reports as they are made, so an interrupted batch keeps what it finished.
 
 `json`: one `<call_id>.json` per call, each written atomically. `jsonl`: one line per
-call in `reports.jsonl`. `csv`: one row per call in `calls.csv`. Lines are appended and
-fsynced; on `--resume` a torn last line is dropped and calls already scored are skipped.
-Failed calls are written too (status "failed" and the error), so nothing goes unrecorded.
+call in `reports.jsonl`. `csv`: one row per call in `calls.csv`. Each line is appended
+whole and flushed to the operating system at once (a killed process loses nothing it
+wrote); the file is fsynced at most once a second and when the sink is closed, not per
+call (`FSYNC_EVERY_S`; a power cut loses at most that last second, which `--resume` then
+scores again). On `--resume` a torn last line is dropped and calls already scored are
+skipped. Failed calls are written too (status "failed" and the error), so nothing goes
+unrecorded.
+
+Every `calls.csv` (this writer's and the HTML summary's) is written by `csv_text`, in
+UTF-8 with a byte-order mark (`CSV_ENCODING`), so Excel opens the Chinese columns correctly.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import csv
 import io
 import json
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +44,9 @@ CSV_COLUMNS = [
     "error",
 ]
 
+
+CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read the Chinese columns correctly
+FSYNC_EVERY_S = 1.0
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,13 +84,29 @@ def csv_row(report: CallReport) -> dict[str, str]:
     }
 
 
+def csv_text(rows: Iterable[dict[str, str]], header: bool = True) -> str:
+    """CSV lines of per-call rows (`csv_row`), with the header line first unless told not to."""
+    buffer = io.StringIO()
+    table = csv.DictWriter(buffer, CSV_COLUMNS)
+    if header:
+        table.writeheader()
+    table.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, reports: Iterable[CallReport]) -> None:
+    """A whole `calls.csv`, sorted by call id, atomically (the HTML batch summary's)."""
+    rows = (csv_row(r) for r in sorted(reports, key=lambda r: r.call_id))
+    write_atomic(path, csv_text(rows).encode(CSV_ENCODING))
+
+
 def _complete_lines(path: Path) -> str:
     """The file's text up to its last newline: every line was appended whole with its
     newline, so anything after the last one is a line torn by an interruption (possibly
     in the middle of a multi-byte character). Other undecodable bytes are replaced."""
     data = path.read_bytes()
     data = data[: data.rfind(b"\n") + 1]
-    return data.decode("utf-8", errors="replace")
+    return data.decode(CSV_ENCODING if path.suffix == ".csv" else "utf-8", errors="replace")
 
 
 class ReportSink:
@@ -90,6 +118,8 @@ class ReportSink:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.done: set[str] = set()
         self._written: dict[str, int] = {}  # call id -> reports written for it in this run
+        self._synced_at = time.monotonic()
+        self._unsynced = False
         if fmt == "json":
             self.done = self._scored_json_files() if resume else set()
         else:
@@ -112,9 +142,7 @@ class ReportSink:
         elif self.format == "jsonl":
             self._append(report.model_dump_json() + "\n")
         else:
-            buffer = io.StringIO()
-            csv.DictWriter(buffer, CSV_COLUMNS).writerow(csv_row(report))
-            self._append(buffer.getvalue())
+            self._append(csv_text([csv_row(report)], header=False))
         if report.status == "scored":
             self.done.add(report.call_id)
 
@@ -137,11 +165,30 @@ class ReportSink:
                 reports.append(report)
         return reports
 
+    def close(self) -> None:
+        """Make every appended line durable (fsync); the sink stays usable."""
+        if self._unsynced:
+            with self.path.open("rb") as written:
+                os.fsync(written.fileno())
+            self._unsynced = False
+        self._synced_at = time.monotonic()
+
+    def __enter__(self) -> ReportSink:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
     def _append(self, line: str) -> None:
+        """Append one whole line; fsync at most once every `FSYNC_EVERY_S` seconds."""
         with self.path.open("a", encoding="utf-8", newline="") as out:
             out.write(line)
             out.flush()
-            os.fsync(out.fileno())
+            self._unsynced = True
+            if time.monotonic() - self._synced_at >= FSYNC_EVERY_S:
+                os.fsync(out.fileno())
+                self._unsynced = False
+                self._synced_at = time.monotonic()
 
     def _scored_json_files(self) -> set[str]:
         done = set()
@@ -174,12 +221,8 @@ class ReportSink:
                         continue  # torn row
                     if row["status"] == "scored":
                         self.done.add(csv_uncell(row["call_id"]))
-                        buffer = io.StringIO()
-                        csv.DictWriter(buffer, CSV_COLUMNS).writerow(row)
-                        kept.append(buffer.getvalue())
-        header = ""
+                        kept.append(csv_text([row], header=False))
         if self.format == "csv":
-            buffer = io.StringIO()
-            csv.DictWriter(buffer, CSV_COLUMNS).writeheader()
-            header = buffer.getvalue()
-        write_atomic(self.path, header + "".join(kept))
+            write_atomic(self.path, (csv_text([]) + "".join(kept)).encode(CSV_ENCODING))
+        else:
+            write_atomic(self.path, "".join(kept))

@@ -30,7 +30,7 @@ DESCRIPTION = """Live and batch call QA for Mandarin customer service (智能质
 
 Stream a call over the WebSocket `/v1/stream` (audio frames or transcript events) and get
 findings as soon as they are decided, or score a finished call with `POST /v1/score`
-(transcript) or `POST /v1/calls` (recording). See docs/streaming.md for the protocol."""
+(transcript) or `POST /v1/calls` (recording). The protocol: `server/protocol.py` (its models) and README.md, "The WebSocket protocol: `/v1/stream`"."""
 
 
 def create_app(config: ServerConfig | None = None, *, recognizer: Recognizer | None = None) -> FastAPI:

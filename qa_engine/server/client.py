@@ -4,18 +4,19 @@ Audio is sent as interleaved s16le frames paced by the clock (real time, or `spe
 as fast as possible); a transcript is sent as `utterance` events, each at its end time,
 as a platform's own speech-to-text emits them. Every message the server sends back is
 kept with its arrival time, so the same code prints a live call and measures latency
-for the benchmark (bench/stream_bench.py runs many of these at once).
+for the benchmark (bench/stream_bench.py runs many of these at once). Both directions are
+the `server/protocol.py` models: what is sent is built from them, what comes back is
+parsed into them. Printing is `report.console.stream_line` / `stream_summary`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import av
 import numpy as np
@@ -23,9 +24,18 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from qa_engine.models import CallTranscript
+from qa_engine.server.protocol import (
+    BusyMessage,
+    EndMessage,
+    ErrorMessage,
+    ReportMessage,
+    ServerMessage,
+    StartMessage,
+    UtteranceMessage,
+    server_message,
+)
 
 STREAM_RATES = (8000, 16000)
-WHO = {"agent": "客服", "customer": "客户", "unknown": "未知", None: "-"}
 
 
 @dataclass
@@ -33,11 +43,11 @@ class Received:
     """A server message and when it arrived, in seconds since the replay began."""
 
     at: float
-    message: dict[str, Any]
+    message: ServerMessage
 
     @property
     def type(self) -> str:
-        return self.message.get("type", "")
+        return self.message.type
 
 
 @dataclass
@@ -49,9 +59,9 @@ class ReplayResult:
     """Transcript mode: when utterance i was sent (seconds since the replay began)."""
     began: float = 0.0
     """`time.monotonic()` at the replay's time zero (the call's second 0)."""
-    report: dict[str, Any] | None = None
+    report: ReportMessage | None = None
     busy: str | None = None
-    refused: dict[str, Any] | None = None
+    refused: ErrorMessage | BusyMessage | None = None
 
     def of_type(self, kind: str) -> list[Received]:
         return [r for r in self.received if r.type == kind]
@@ -94,6 +104,9 @@ def read_pcm(path: str | Path) -> Pcm:
     return Pcm(samples.tobytes(), rate, channels)
 
 
+END = EndMessage(type="end").model_dump_json()
+
+
 def _headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -105,15 +118,16 @@ async def _pace(began: float, offset: float, speed: float) -> None:
             await asyncio.sleep(delay)
 
 
-async def _open_call(ws, start: dict[str, Any], result: ReplayResult) -> bool:
+async def _open_call(ws, start: StartMessage, result: ReplayResult) -> bool:
     """Send `start`; True once the server accepted the call."""
-    await ws.send(json.dumps(start, ensure_ascii=False))
-    reply = json.loads(await ws.recv())
-    if reply.get("type") == "started":
+    await ws.send(start.model_dump_json())
+    reply = server_message.validate_json(await ws.recv())
+    if reply.type == "started":
         return True
+    assert isinstance(reply, ErrorMessage | BusyMessage), reply
     result.refused = reply
-    if reply.get("type") == "busy":
-        result.busy = reply.get("message", "busy")
+    if isinstance(reply, BusyMessage):
+        result.busy = reply.message
     return False
 
 
@@ -121,11 +135,11 @@ async def _collect(ws, result: ReplayResult, on_message: Callable[[Received], No
     """Keep every server message until the report (or the connection closes)."""
     try:
         async for raw in ws:
-            item = Received(time.monotonic() - result.began, json.loads(raw))
+            item = Received(time.monotonic() - result.began, server_message.validate_json(raw))
             result.received.append(item)
             if on_message:
                 on_message(item)
-            if item.type == "report":
+            if isinstance(item.message, ReportMessage):
                 result.report = item.message
                 return
     except ConnectionClosed:
@@ -147,8 +161,8 @@ async def stream_audio(
 ) -> ReplayResult:
     """Send a recording as live audio frames; return what the server said and when."""
     roles = roles or (["agent", "customer"] if pcm.channels == 2 else ["unknown"])
-    start = {"type": "start", "call_id": call_id, "agent_id": agent_id, "mode": "audio",
-             "sample_rate": pcm.sample_rate, "channels": roles, "rules": rules}
+    start = StartMessage(type="start", call_id=call_id, agent_id=agent_id, mode="audio",
+                         sample_rate=pcm.sample_rate, channels=roles, rules=rules)
     result = ReplayResult(call_id, "audio")
     async with connect(url, additional_headers=_headers(token), max_size=2**24, compression=None) as ws:
         if not await _open_call(ws, start, result):
@@ -159,7 +173,7 @@ async def stream_audio(
         for index, frame in enumerate(pcm.frames(frame_ms)):
             await _pace(result.began, (index + 1) * seconds_per_frame, speed)  # a frame is sent once recorded
             await ws.send(frame)
-        await ws.send(json.dumps({"type": "end"}))
+        await ws.send(END)
         await receiver
     return result
 
@@ -181,8 +195,8 @@ async def stream_transcript(
     utterance numbering of the findings identical to `Engine.score`'s.
     """
     roles = sorted({u.speaker for u in transcript.utterances}, key=["agent", "customer", "unknown"].index)
-    start = {"type": "start", "call_id": transcript.call_id, "agent_id": transcript.agent_id,
-             "mode": "transcript", "channels": roles or ["agent", "customer"], "rules": rules}
+    start = StartMessage(type="start", call_id=transcript.call_id, agent_id=transcript.agent_id,
+                         mode="transcript", channels=roles or ["agent", "customer"], rules=rules)
     result = ReplayResult(transcript.call_id, "transcript")
     async with connect(url, additional_headers=_headers(token), max_size=2**24, compression=None) as ws:
         if not await _open_call(ws, start, result):
@@ -195,30 +209,7 @@ async def stream_transcript(
             due = max(due, utterance.end)
             await _pace(result.began, due, speed)
             result.sent_at.append(time.monotonic() - result.began)
-            await ws.send(json.dumps({"type": "utterance", **utterance.model_dump()}, ensure_ascii=False))
-        await ws.send(json.dumps({"type": "end"}))
+            await ws.send(UtteranceMessage(type="utterance", **utterance.model_dump()).model_dump_json())
+        await ws.send(END)
         await receiver
     return result
-
-
-def describe(item: Received) -> str | None:
-    """One console line for a server message (findings in the rules' own Chinese)."""
-    m = item.message
-    stamp = f"[{item.at:6.1f}s]"
-    if item.type == "transcript":
-        return f"{stamp} {WHO[m.get('speaker')]} {m['start']:.1f}–{m['end']:.1f}s: {m['text']}"
-    if item.type == "finding":
-        when = f"{m['start']:.1f}–{m['end']:.1f}s" if m.get("start") is not None else "全通话"
-        words = f"「{m['evidence']['text']}」" if m.get("evidence") else ""
-        return (f"{stamp} ⚑ {m['rule_id']} -{m['deduction']:g} {WHO[m.get('speaker')]} {when}: "
-                f"{m['message']} {words} ({m['match']['mode']}: {m['match']['detail']})")
-    if item.type == "error":
-        return f"{stamp} error {m['code']}: {m['message']}"
-    return None
-
-
-def summary(report: dict[str, Any]) -> str:
-    verdict = "一票否决" if report.get("fatal") else ("合格" if report.get("passed") else "不合格")
-    return (f"{report['call_id']}: 得分 {report['score']:g} / {report['base_score']:g} "
-            f"(合格线 {report['pass_mark']:g}) {verdict}, {len(report['findings'])} findings, "
-            f"{report['utterance_count']} utterances, {report['duration']:.1f}s")

@@ -1,11 +1,19 @@
-"""Everything `qa serve` can be told, in one validated object (tests build it directly)."""
+"""Everything `qa serve` can be told, in one validated object (tests build it directly).
+
+`qa serve --config FILE` reads the same fields from YAML or JSON (`load_server_config`);
+flags given on the command line override the file's values. A wrong key or value is a
+`ConfigFileError` naming the file, the line (where the file shows it) and the field.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from qa_engine.live.capacity import CapacityPolicy
 from qa_engine.live.vad import EndpointConfig
@@ -77,3 +85,86 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class ConfigFileError(ValueError):
+    """A server config file that cannot be used; the message locates every problem."""
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides` on top of `base`; nested settings (stt, capacity, endpoint) merge key by key."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _line_of(text: str, loc: tuple) -> int | None:
+    """The line of a field in the file (YAML and JSON alike), for the error message."""
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def load_server_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> ServerConfig:
+    """A `ServerConfig` from a YAML or JSON file (optional) with `overrides` (the flags given) on top."""
+    overrides = overrides or {}
+    text, data = "", {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            data = json.loads(text) if Path(path).suffix.lower() == ".json" else yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigFileError(f"{path}: cannot read: {error}") from None
+        except (ValueError, yaml.YAMLError) as error:
+            raise ConfigFileError(f"{path}: not valid {'JSON' if Path(path).suffix.lower() == '.json' else 'YAML'}: {error}") from None
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise ConfigFileError(f"{path}: expected a mapping of server settings, got {type(data).__name__}")
+    try:
+        return ServerConfig.model_validate(_merge(data, overrides))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            field = ".".join(map(str, loc)) or "(settings)"
+            from_flags = bool(loc) and loc[0] in overrides and (len(loc) == 1 or not isinstance(data.get(loc[0]), dict)
+                                                              or loc[1] in overrides[loc[0]])
+            if path is None or from_flags:
+                where = "command line"
+            else:
+                line = _line_of(text, loc) if loc else None
+                where = f"{path}:{line}" if line else str(path)
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = f"unknown key (valid keys: {', '.join(_fields_at(loc[:-1]))})"
+            problems.append(f"{where}: {field}: {message}")
+        raise ConfigFileError("\n".join(problems)) from None
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The valid keys at a place in the settings (for an unknown-key message)."""
+    model: type[BaseModel] = ServerConfig
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(model.model_fields)

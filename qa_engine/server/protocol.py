@@ -115,3 +115,11 @@ class BusyMessage(BaseModel):
     type: Literal["busy"] = "busy"
     message: str
     retry_after_s: float = 30.0
+
+
+ServerMessage = Annotated[
+    StartedMessage | TranscriptMessage | FindingMessage | ReportMessage | ErrorMessage | BusyMessage,
+    Field(discriminator="type"),
+]
+server_message = TypeAdapter(ServerMessage)
+"""Parses what the server sends (the client, `qa stream`, reads every message with it)."""

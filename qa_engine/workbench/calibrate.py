@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qa_engine.engine import Engine
 from qa_engine.models import CallTranscript, Finding
+from qa_engine.report.labels import WHOLE_CALL, evidence_words
 from qa_engine.rulefile import RuleSet
 
 Label = tuple[str, int | None, str]  # call_id, utterance index or None, category
@@ -158,10 +159,12 @@ def _score(name: str, predicted: Predicted, labels: set[Label]) -> Scores:
     return scores
 
 
-def _describe(call_id: str, finding: Finding) -> str:
-    where = f"#{finding.utterance_index}" if finding.utterance_index is not None else "全通话"
-    words = f"「{finding.evidence.text}」" if finding.evidence else ""
-    return f"{call_id} {where} {finding.category} {finding.rule_id} {words}"
+def _finding_ref(call_id: str, finding: Finding) -> str:
+    return f"{call_id} {_where(finding.utterance_index)} {finding.category} {finding.rule_id} {evidence_words(finding)}"
+
+
+def _where(index: int | None) -> str:
+    return f"#{index}" if index is not None else WHOLE_CALL
 
 
 def _with_threshold(rules: RuleSet, rule_id: str, name: str, threshold: float) -> RuleSet:
@@ -209,9 +212,9 @@ def calibrate(
             for check in rules.checks
         ],
     )
-    result.false_positives = [_describe(c, f) for c, f in predicted if not _is_correct(c, f, labels)]
+    result.false_positives = [_finding_ref(c, f) for c, f in predicted if not _is_correct(c, f, labels)]
     result.misses = [
-        f"{call_id} {'#' + str(index) if index is not None else '全通话'} {category}"
+        f"{call_id} {_where(index)} {category}"
         for call_id, index, category in sorted(labels, key=lambda lab: (lab[0], lab[1] if lab[1] is not None else -1, lab[2]))
         if not _is_found((call_id, index, category), predicted)
     ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from qa_engine.engine import Engine
 from qa_engine.models import CallReport, CallTranscript, Finding
+from qa_engine.report.labels import WHOLE_CALL, evidence_words
 from qa_engine.rulefile import RuleSet
 
 HitKey = tuple[str, str, int | None, int | None]
@@ -49,10 +50,9 @@ class RuleSetDiff:
     mean_after: float
 
 
-def _describe(call: CallTranscript, finding: Finding) -> str:
-    when = f"{finding.start:.1f}s" if finding.start is not None else "全通话"
-    words = f"「{finding.evidence.text}」" if finding.evidence else ""
-    return f"{call.call_id} {when} {words} {finding.match.detail}".strip()
+def _hit_line(call: CallTranscript, finding: Finding) -> str:
+    when = f"{finding.start:.1f}s" if finding.start is not None else WHOLE_CALL
+    return f"{call.call_id} {when} {evidence_words(finding)} {finding.match.detail}".strip()
 
 
 def diff_rule_sets(old: RuleSet, new: RuleSet, calls: list[CallTranscript], examples: int = 3) -> RuleSetDiff:
@@ -75,10 +75,10 @@ def diff_rule_sets(old: RuleSet, new: RuleSet, calls: list[CallTranscript], exam
         after_keys = {_key(call.call_id, f) for f in after.findings}
         for finding in after.findings:
             if _key(call.call_id, finding) not in before_keys:
-                new_hits.setdefault(finding.rule_id, []).append(_describe(call, finding))
+                new_hits.setdefault(finding.rule_id, []).append(_hit_line(call, finding))
         for finding in before.findings:
             if _key(call.call_id, finding) not in after_keys:
-                lost_hits.setdefault(finding.rule_id, []).append(_describe(call, finding))
+                lost_hits.setdefault(finding.rule_id, []).append(_hit_line(call, finding))
         if before.passed != after.passed:
             flips.append(Flip(call.call_id, before.score, after.score, bool(before.passed), bool(after.passed)))
     rule_ids = list(dict.fromkeys([c.spec.id for c in old.checks] + [c.spec.id for c in new.checks]))

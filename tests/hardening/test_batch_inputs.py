@@ -57,7 +57,7 @@ def test_defect_04_lone_surrogate_in_ids_is_a_failed_call_not_a_crash(tmp_path):
     source.write_text("\n".join(lines), encoding="utf-8")
     result = score(str(source), "--out", str(tmp_path / "out"), "--format", "csv")
     assert result.exit_code == 2, result.output
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "calls.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "calls.csv").read_text(encoding="utf-8-sig"))))
     assert [r["status"] for r in rows] == ["failed", "failed", "scored"]
     assert "in.jsonl:1" in rows[0]["error"] and "in.jsonl:2" in rows[1]["error"]
 
@@ -164,7 +164,7 @@ def test_defect_15_csv_cells_cannot_be_formulas(tmp_path):
     )
     out = tmp_path / "out"
     assert score(str(source), "--out", str(out), "--format", "csv").exit_code == 0
-    rows = list(csv.DictReader(io.StringIO((out / "calls.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((out / "calls.csv").read_text(encoding="utf-8-sig"))))
     cells = [v for row in rows for v in row.values() if v]
     assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells)
     assert rows[0]["call_id"] == "'=HYPERLINK(\"http://x\",\"y\")" and rows[0]["agent_id"] == "'@SUM(1+1)"

@@ -61,3 +61,45 @@ def test_defect_17_many_rules_check_in_linear_time():
         Engine(load_rules_text(text, "many.yaml"))
         timings.append(time.perf_counter() - started)
     assert timings[1] < 10 and timings[1] < 8 * timings[0] + 1
+
+
+def test_defect_17_silent_recording_says_no_speech_and_dead_air_sees_it(tmp_path):
+    """A 20-minute recording with nobody speaking: its length is reported and dead air fires."""
+    import wave
+
+    from typer.testing import CliRunner
+
+    from qa_engine.cli import app
+
+    audio = tmp_path / "silent.wav"
+    with wave.open(str(audio), "wb") as handle:
+        handle.setnchannels(2)
+        handle.setsampwidth(2)
+        handle.setframerate(8000)
+        handle.writeframes(b"\0" * (8000 * 2 * 2 * 60 * 20))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["score", str(audio), "--out", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "silent.json").read_text(encoding="utf-8"))
+    assert report["utterance_count"] == 0 and report["duration"] == 1200.0
+    [silence] = [f for f in report["findings"] if f["rule_id"] == "dead_air.gap"]
+    assert silence["message"] == "录音中没有语音(全程静默)" and silence["end"] == 1200.0
+    assert "1200.0 秒中没有检测到任何语音" in silence["match"]["detail"]
+
+
+def test_defect_17_twenty_thousand_rules_check_reads_the_file_once_per_batch_of_problems(tmp_path, monkeypatch):
+    """Every warning's code frame used to re-read and re-split the whole file (quadratic)."""
+    from rich.console import Console
+
+    from qa_engine.report import console as console_module
+    from qa_engine.rulefile import Problem
+
+    rules = tmp_path / "many.yaml"
+    rules.write_text("\n".join(f"line {i}" for i in range(2000)), encoding="utf-8")
+    reads = []
+    real = console_module._file_lines
+    monkeypatch.setattr(console_module, "_file_lines", lambda path: reads.append(path) or real(path))
+    problems = [Problem(str(rules), "m", line=i, column=1, severity="warning") for i in range(1, 2000)]
+    with (tmp_path / "out.txt").open("w", encoding="utf-8") as sink:
+        console_module.print_problems(Console(file=sink), problems)
+    assert reads == [str(rules)]

@@ -104,7 +104,7 @@ def test_no_raw_pii_anywhere_from_audio_and_transcripts(tmp_path, start_server, 
             transcript = CallTranscript.model_validate_json(ref.read_text(encoding="utf-8"))
             replay = asyncio.run(client.stream_transcript(live.ws_url, transcript, speed=0))
             assert replay.report is not None
-            printed.append((f"stream {ref.name}", json.dumps([r.message for r in replay.received], ensure_ascii=False)))
+            printed.append((f"stream {ref.name}", json.dumps([r.message.model_dump(mode="json") for r in replay.received], ensure_ascii=False)))
 
     html_audio = list((out / "html-json" / "audio").iterdir())
     assert html_audio and all(p.suffix == ".flac" for p in html_audio)
