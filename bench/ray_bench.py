@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.distributed.conftest import run_qa, start_cluster  # noqa: E402
+from tests.distributed.conftest import make_netns, remove_netns, run_qa, start_cluster  # noqa: E402
 from tests.distributed.test_ray_batch import many_calls  # noqa: E402
 
 
@@ -67,6 +67,7 @@ def main() -> int:
         return ["score", str(source), "--out", str(work / f"out{index}"), "--format", "jsonl", "--no-details",
                 "--cache-dir", str(work / f"cache{index}"), "--threads", "1", *extra]
 
+    make_netns()  # the cluster stays on loopback (see tests/distributed/conftest.py)
     try:
         print(f"transcripts: {count} calls")
         local1 = timed("local --workers 1", *score(transcripts), calls=count)
@@ -95,6 +96,7 @@ def main() -> int:
             cluster.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        remove_netns()
     return 0
 
 

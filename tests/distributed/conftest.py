@@ -4,6 +4,11 @@ Each node offers one CPU, so two calls run at once, on two raylets, as on two ma
 Every process the cluster starts descends from the two `ray start --block` processes
 started here, and teardown ends exactly those (by pid), never `ray stop` (which would
 stop any other Ray on the machine).
+
+Ray replaces a loopback address with the machine's own interface address (by design), so
+`--node-ip-address=127.0.0.1` alone still sends cluster traffic to the host's network
+address. The cluster and its drivers therefore run in a private network namespace made
+here (`ip netns`, as root) whose only interface is loopback: nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -27,6 +32,24 @@ psutil = pytest.importorskip("psutil")
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 120
+NETNS = f"qa-ray-{os.getpid()}"
+"""The private network namespace (loopback only) the cluster and its drivers run in."""
+
+
+def _in_netns(command: list[str]) -> list[str]:
+    return ["ip", "netns", "exec", NETNS, *command]
+
+
+def make_netns() -> None:
+    """Create the loopback-only namespace, or raise RuntimeError saying why it cannot be made."""
+    if shutil.which("ip") is None or os.geteuid() != 0:
+        raise RuntimeError("the Ray tests run the cluster in a private network namespace: they need root and iproute2")
+    subprocess.run(["ip", "netns", "add", NETNS], check=True, capture_output=True)
+    subprocess.run(_in_netns(["ip", "link", "set", "lo", "up"]), check=True, capture_output=True)
+
+
+def remove_netns() -> None:
+    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
 
 
 def _free_port() -> int:
@@ -65,7 +88,7 @@ class LocalCluster:
             "print(sum(n['Alive'] for n in ray.nodes()))"
         )
         try:
-            done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+            done = subprocess.run(_in_netns([sys.executable, "-c", script]), capture_output=True, text=True, timeout=30)
         except subprocess.TimeoutExpired:  # the head's GCS is not answering yet
             return 0
         lines = done.stdout.strip().splitlines()
@@ -91,8 +114,8 @@ class LocalCluster:
 def _start(args: list[str], log: Path) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(BIN / "ray"), "start", "--block", "--num-cpus=1", "--object-store-memory=100000000",
-             "--disable-usage-stats", *args],
+            _in_netns([str(BIN / "ray"), "start", "--block", "--num-cpus=1", "--object-store-memory=100000000",
+                       "--disable-usage-stats", *args]),
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -129,18 +152,25 @@ def start_cluster(nodes: int = 2) -> LocalCluster:
 def ray_cluster():
     """A two-node local cluster for the whole session; stopped at the end, whatever happens."""
     try:
-        cluster = start_cluster(2)
-    except RuntimeError as error:
-        pytest.fail(str(error))
+        make_netns()
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        pytest.skip(f"no private network namespace for the cluster: {error}")
     try:
-        yield cluster
+        try:
+            cluster = start_cluster(2)
+        except RuntimeError as error:
+            pytest.fail(str(error))
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
     finally:
-        cluster.stop()
+        remove_netns()
 
 
 def run_qa(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     """`qa ARGS` in its own process (a Ray driver), bounded in time."""
     return subprocess.run(
-        [str(BIN / "qa"), *args], capture_output=True, text=True, timeout=timeout,
+        _in_netns([str(BIN / "qa"), *args]), capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
