@@ -7,7 +7,7 @@ same rule lies within `--slack` seconds of it (call-level findings: same rule). 
 recall per category (target: >= 90 % for every category) and the findings audio added.
 Transcripts come from the transcript cache, so a second run does not re-run STT.
 
-    python bench/audio_findings.py [--slack 2.0]
+    python bench/audio_findings.py [--slack 2.0] [--bias none|hotwords|prompt]
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slack", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bias", choices=["none", "hotwords", "prompt"], default="none")
     args = parser.parse_args()
+    from stt_bench import bias_options
     rules = load_rules()
     engine = Engine(rules)
-    transcriber = Transcriber(STTOptions(cpu_threads=args.threads))
+    transcriber = Transcriber(STTOptions(cpu_threads=args.threads, **bias_options(args.bias)))
     expected: Counter[str] = Counter()
     found: Counter[str] = Counter()
     extra: Counter[str] = Counter()

@@ -11,6 +11,11 @@ transcribed once with faster-whisper's default settings (language fixed to zh, n
 word timestamps), and prints the ratio of the two RTFs.
 
     .venv/bin/python bench/stt_bench.py [--threads 2] [--model default] [--samples DIR]
+        [--bias none|hotwords|prompt] [--batch-size N]
+
+`--bias` feeds the default rule file's greeting, closing and company phrases
+(`qa_engine.stt.vocabulary.rule_hotwords`) to the decoder as hotwords or as the initial
+prompt (rule-aware decoding); `--batch-size` decodes with faster-whisper's batched pipeline.
 
 "turns" counts reference turns matched by an overlapping utterance of the same speaker and
 "start err"/"end err" are the median gaps between their start/end times (the timing
@@ -121,6 +126,16 @@ def mono_baseline(model, path: Path) -> tuple[float, str]:
     return time.perf_counter() - t0, cer_text(text)
 
 
+def bias_options(bias: str) -> dict[str, str | None]:
+    """STT options for `--bias`: the default rules' phrases as hotwords or as a prompt."""
+    from qa_engine.rulefile import load_rules
+    from qa_engine.stt.vocabulary import rule_hotwords
+
+    words = rule_hotwords(load_rules()) if bias != "none" else None
+    return {"hotwords": words if bias == "hotwords" else None,
+            "initial_prompt": words if bias == "prompt" else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=Path, default=ROOT / "samples" / "audio")
@@ -128,6 +143,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--bias", choices=["none", "hotwords", "prompt"], default="none")
+    parser.add_argument("--batch-size", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--show", action="store_true", help="print hypotheses too")
     args = parser.parse_args()
 
@@ -142,11 +160,13 @@ def main() -> int:
         print(f"no <call>.ref.json with audio in {args.samples}", file=sys.stderr)
         return 2
 
-    options = STTOptions(model=args.model, cpu_threads=args.threads, beam_size=args.beam_size)
+    options = STTOptions(model=args.model, cpu_threads=args.threads, beam_size=args.beam_size,
+                         device=args.device, batch_size=args.batch_size, **bias_options(args.bias))
     transcriber = Transcriber(options)
     t0 = time.perf_counter()
     _ = transcriber.model
     load_s = time.perf_counter() - t0
+    print(f"bias {args.bias}, batch size {args.batch_size or '-'}, device {args.device}")
     print(f"model {args.model} ({transcriber.stt_record()['model_path']}), "
           f"{options.resolved_cpu_threads()} threads, "
           f"{transcriber.stt_record()['compute_type']}, load {load_s:.1f} s")

@@ -89,6 +89,26 @@ def failed_report(engine: Engine, source: CallSource, error: str) -> CallReport:
     )
 
 
+@dataclass
+class Heard:
+    """What speech-to-text made of one source: its transcript, or why there is none.
+
+    The first half of scoring a call, on its own so it can run where the model is loaded
+    (a Ray actor) and the rules where they are (a Ray task)."""
+
+    transcript: CallTranscript | None = None
+    audio_seconds: float = 0.0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def failure_message(source: CallSource, error: Exception) -> str:
+    """The error a failed call's report carries: always naming the file it came from."""
+    if isinstance(error, RedactionError):
+        return f"{source.origin}: {error}"
+    return f"{source.origin}: {error}" if source.origin not in str(error) else str(error)
+
+
 class CallScorer:
     """Scores one source: reads or transcribes it, then runs the engine."""
 
@@ -98,40 +118,49 @@ class CallScorer:
         self.cache_dir = cache_dir
         self._transcriber = None
 
-    def transcribe(self, audio: Path) -> CallTranscript:
+    def transcribe(self, audio: Path, redact: bool = True) -> CallTranscript:
         from qa_engine.stt import Transcriber, transcribe_cached
 
         if self._transcriber is None:
             self._transcriber = Transcriber(self.stt_options)
-        return transcribe_cached(
-            audio, cache_dir=self.cache_dir, transcriber=self._transcriber, redactor=self.engine.redactor
-        )
+        redactor = self.engine.redactor if redact else None
+        return transcribe_cached(audio, cache_dir=self.cache_dir, transcriber=self._transcriber, redactor=redactor)
 
     def _roles(self) -> tuple[str, ...]:
         options = self._transcriber.options if self._transcriber is not None else None
         return tuple(options.channel_roles) if options is not None else ("agent", "customer")
 
-    def __call__(self, source: CallSource) -> CallOutcome:
+    def hear(self, source: CallSource, redact: bool = True) -> Heard:
+        """The source's transcript (read, or transcribed through the cache), or its error."""
         started = time.perf_counter()
         if source.error:
-            return CallOutcome(failed_report(self.engine, source, source.error))
-        transcript = source.transcript
-        audio_seconds = 0.0
+            return Heard(error=source.error)
+        if source.audio is None:
+            return Heard(source.transcript)
         try:
-            if source.audio is not None:
-                transcript = self.transcribe(source.audio)
-                transcript = attach_voice(transcript, source.audio, self._roles())
-                audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
-            assert transcript is not None
-            transcript = self.engine.redact(transcript)  # fail closed: raises, never returns it raw
-            report = self.engine.score(transcript)
-        except RedactionError as error:
-            return CallOutcome(failed_report(self.engine, source, f"{source.origin}: {error}"))
+            transcript = self.transcribe(source.audio, redact)
+            transcript = attach_voice(transcript, source.audio, self._roles())
         except Exception as error:  # one bad call must not stop the batch
-            message = f"{source.origin}: {error}" if source.origin not in str(error) else str(error)
-            return CallOutcome(failed_report(self.engine, source, message))
-        seconds = time.perf_counter() - started
-        return CallOutcome(report, transcript, source.audio, audio_seconds, seconds)
+            return Heard(error=failure_message(source, error), seconds=time.perf_counter() - started)
+        audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
+        return Heard(transcript, audio_seconds, seconds=time.perf_counter() - started)
+
+    def score_heard(self, source: CallSource, heard: Heard) -> CallOutcome:
+        """The second half: redact and score what was heard; any failure is a failed report."""
+        started = time.perf_counter()
+        if heard.error is not None:
+            return CallOutcome(failed_report(self.engine, source, heard.error))
+        try:
+            assert heard.transcript is not None
+            transcript = self.engine.redact(heard.transcript)  # fail closed: raises, never returns it raw
+            report = self.engine.score(transcript)
+        except Exception as error:  # one bad call must not stop the batch
+            return CallOutcome(failed_report(self.engine, source, failure_message(source, error)))
+        seconds = heard.seconds + time.perf_counter() - started
+        return CallOutcome(report, transcript, source.audio, heard.audio_seconds, seconds)
+
+    def __call__(self, source: CallSource) -> CallOutcome:
+        return self.score_heard(source, self.hear(source))
 
 
 _WORKER: CallScorer | None = None
@@ -157,12 +186,15 @@ def run_batch(
     cache_dir: Path | None = None,
     workers: int = 1,
     on_done: Callable[[CallOutcome], None] | None = None,
+    ray_address: str | None = None,
 ) -> BatchSummary:
     """Score every source not already in `sink.done`; write each report as it is ready.
 
     `sources` is consumed lazily and at most a few calls per worker are in flight, so
     memory stays flat however many calls there are. A call id seen earlier in the same
-    run is recorded as a failed duplicate, never written over the first one.
+    run is recorded as a failed duplicate, never written over the first one. With
+    `ray_address` the calls are scored on a Ray cluster (`qa_engine.distributed`); only
+    where the work runs changes: this process still reads, writes and counts every call.
     """
     summary = BatchSummary()
     started = time.perf_counter()
@@ -195,7 +227,14 @@ def run_batch(
             on_done(outcome)
 
     pending = todo()
-    if workers <= 1:
+    if ray_address is not None:
+        from qa_engine.distributed import run_on_ray
+
+        run_on_ray(
+            pending, engine, finish, address=ray_address, rules_path=rules_path,
+            stt_options=stt_options, cache_dir=cache_dir,
+        )
+    elif workers <= 1:
         scorer = CallScorer(engine, stt_options, cache_dir)
         for source in pending:
             finish(scorer(source))
@@ -233,3 +272,33 @@ def _run_pool(sources: Iterator[CallSource], engine: Engine, finish, workers: in
                             failed_report(engine, origin, f"{origin.origin}: worker failed: {error}")
                         )
                     finish(outcome)
+
+
+def transcribe_all(
+    paths, options, redactor, cache_dir: Path | None = None, *, ray_address: str | None = None,
+    rules_path: str | None = None, keep_pii: bool = False,
+) -> Iterator[tuple[CallSource, CallTranscript | None, str | None]]:
+    """`qa transcribe`: (source, transcript, None) or (source, None, error) for every recording,
+    locally or on a Ray cluster; transcripts are redacted before the cache write unless keep_pii."""
+    from qa_engine.inputs import iter_calls
+    from qa_engine.stt import Transcriber, transcribe_cached
+
+    audio = []
+    for source in iter_calls(paths):
+        if source.audio is not None:
+            audio.append(source)
+        elif source.error:
+            yield source, None, source.error
+    if ray_address is not None:
+        from qa_engine.distributed import iter_transcripts_on_ray
+
+        yield from iter_transcripts_on_ray(
+            audio, options, address=ray_address, cache_dir=cache_dir, rules_path=rules_path, keep_pii=keep_pii
+        )
+        return
+    transcriber = Transcriber(options)
+    for source in audio:
+        try:
+            yield source, transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber, redactor=redactor), None
+        except Exception as error:  # record and go on with the other files (a RedactionError names no text)
+            yield source, None, f"{source.audio}: {error}"

@@ -15,6 +15,7 @@ from qa_engine.cli_live import serve, stream
 from qa_engine.cli_options import (
     CacheDirOption,
     OutputFormat,
+    RayOption,
     RulesOption,
     console,
     corpus_or_exit,
@@ -55,6 +56,7 @@ def score(
     html: Annotated[Path | None, typer.Option(help="Also write an HTML page per call and a batch summary (index.html) here.")] = None,
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data (the reports' provenance says so).")] = False,
     db: Annotated[str | None, typer.Option("--db", envvar="QA_DB", help="Also store every call in this results database as it finishes (sqlite:///…, postgresql+psycopg://…).")] = None,
+    ray: RayOption = None,
 ) -> None:
     """Score calls and write one report per call; failed calls are recorded, the rest go on."""
     from qa_engine.batch import run_batch
@@ -68,7 +70,7 @@ def score(
     count, has_audio = survey(paths, exclude)
     if not count:
         raise fail("[red]no calls found[/red] under " + ", ".join(map(str, paths)) + " (expected .json, .jsonl or audio files)")
-    stt_options = stt_options_or_exit(stt) if has_audio else None
+    stt_options = stt_options_or_exit(stt, ruleset) if has_audio else None
     live_details = (details if details is not None else verbose) and count > SMALL_BATCH  # printed as calls finish
     with ReportSink(out, fmt.value, resume) as sink:
         pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
@@ -87,7 +89,7 @@ def score(
             task = progress.add_task("scoring", total=max(count - len(sink.done), 0))
             summary = run_batch(
                 iter_calls(paths, exclude), engine, sink, rules_path=str(rules) if rules else None,
-                stt_options=stt_options, cache_dir=cache_dir, workers=workers, on_done=done,
+                stt_options=stt_options, cache_dir=cache_dir, workers=workers, on_done=done, ray_address=ray,
             )
     if stored is not None:
         stored.report(console)
@@ -115,26 +117,22 @@ def transcribe(
     cache_dir: CacheDirOption = None,
     rules: Annotated[Path | None, typer.Option("--rules", "-r", help="Rule file whose redact: section applies (default: the bundled rules).")] = None,
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do not redact personal data in the transcripts and the cache.")] = False,
+    ray: RayOption = None,
 ) -> None:
     """Transcribe calls to transcript JSON (the format `qa score` reads) without scoring them;
     personal data is redacted before anything is written (as `qa score` does) unless --keep-pii."""
+    from qa_engine.batch import transcribe_all
     from qa_engine.fsutil import safe_name, write_atomic
-    from qa_engine.inputs import iter_calls
-    from qa_engine.stt import Transcriber, transcribe_cached
 
-    redactor = Engine(load_rules_or_exit(rules), keep_pii=keep_pii).redactor
-    transcriber = Transcriber(stt_options_or_exit(stt))
+    ruleset = load_rules_or_exit(rules)
     failed = 0
-    for source in iter_calls(paths):
-        if source.audio is None:
-            if source.error:
-                errors.print(f"[red]failed[/red] {source.error}", highlight=False)
-                failed += 1
-            continue
-        try:
-            transcript = transcribe_cached(source.audio, cache_dir=cache_dir, transcriber=transcriber, redactor=redactor)
-        except Exception as error:  # record and go on with the other files (a RedactionError names no text)
-            errors.print(f"[red]failed[/red] {source.audio}: {error}", highlight=False)
+    heard = transcribe_all(
+        paths, stt_options_or_exit(stt, ruleset), Engine(ruleset, keep_pii=keep_pii).redactor, cache_dir,
+        ray_address=ray, rules_path=str(rules) if rules else None, keep_pii=keep_pii,
+    )
+    for source, transcript, error in heard:
+        if transcript is None:
+            errors.print(f"[red]failed[/red] {error}", highlight=False)
             failed += 1
             continue
         target = out / f"{safe_name(transcript.call_id)}.json"

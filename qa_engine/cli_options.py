@@ -46,9 +46,16 @@ def load_rules_or_exit(path: Path | None) -> RuleSet:
         raise fail(f"[red]{len(error.problems)} problem(s) in the rule file; nothing was scored.[/red]") from None
 
 
-def stt_options_or_exit(given: dict[str, Any]):
+def stt_options_or_exit(given: dict[str, Any], ruleset: RuleSet | None = None):
+    """`STTOptions` from the flags given; `--hotwords rules` becomes the rule file's own phrases."""
     from qa_engine.stt import STTOptions
+    from qa_engine.stt.vocabulary import rule_hotwords
 
+    given = dict(given)
+    if given.get("hotwords") in ("none", ""):
+        given.pop("hotwords")
+    elif given.get("hotwords") == "rules":
+        given["hotwords"] = rule_hotwords(ruleset) if ruleset is not None else None
     try:
         return STTOptions(**given)
     except ValueError as error:
@@ -69,6 +76,10 @@ def corpus_or_exit(paths: list[Path], labels: Path | None = None, unjudged: Path
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", "-r", help="Rule file (default: the bundled standard rule set).")
 ]
+RayOption = Annotated[
+    str | None, typer.Option(help="Run on a Ray cluster: 'auto' (the local `ray start` cluster or $RAY_ADDRESS), "
+    "'local', or HOST:PORT. Inputs, rules and cache on a path every node sees.")
+]
 CacheDirOption = Annotated[
     Path | None, typer.Option(help="Transcript cache (default ~/.cache/qa-engine/transcripts).")
 ]
@@ -85,6 +96,11 @@ STT_FLAGS: dict[str, tuple[str, Any]] = {
     "threads": ("cpu_threads", Annotated[int | None, typer.Option(
         min=0, help="CPU threads per process for speech-to-text (default 0: all).")]),
     "beam_size": ("beam_size", Annotated[int | None, typer.Option(min=1, help="Whisper beam size (default 5).")]),
+    "hotwords": ("hotwords", Annotated[str | None, typer.Option(
+        help="Decoder hotwords: 'none' (default), 'rules' (the rule file's greeting, closing and company "
+        "phrases; measured worse on the sample calls, see README), or your own text.")]),
+    "batch_size": ("batch_size", Annotated[int | None, typer.Option(
+        min=0, max=64, help="Decode N speech windows at once (faster-whisper's batched pipeline; for GPUs). 0: one at a time.")]),
 }
 
 

@@ -82,5 +82,13 @@ class Doc:
         return window
 
 
-def has_cue(window: str, cues: tuple[str, ...]) -> str | None:
-    return next((cue for cue in cues if cue in window), None)
+def has_cue(window: str, cues: tuple[str, ...], sound: tuple[str, ...] = ()) -> str | None:
+    """A cue word said in the window, as written or (for `sound`) by its pinyin: the cue,
+    with how it was heard when that differs (手机 heard as 收集: "手机 (heard 收集)")."""
+    from qa_engine.pii.sound import find_cue
+
+    hit = find_cue(window, cues, sound)
+    if hit is None:
+        return None
+    cue, _, heard = hit
+    return cue if heard == cue else f"{cue} (heard {heard})"

@@ -20,11 +20,25 @@ from dataclasses import dataclass
 from qa_engine.models import CallTranscript, PiiRecord, PiiSpan, Utterance
 from qa_engine.pii.base import Doc, Found, has_cue
 from qa_engine.pii.config import RedactConfig
-from qa_engine.pii.entities import ENTITIES, NUMBER_ENTITIES, TEXT_ENTITIES
+from qa_engine.pii.entities import ENTITIES, NUMBER_ENTITIES, TEXT_ENTITIES, NumberEntity
+from qa_engine.pii.entities.id_card import id_check_char
 from qa_engine.pii.masks import mask_for
+from qa_engine.pii.sound import find_cue
 
 FRAGMENT = "number_fragment"
 FRAGMENT_LABEL = "号码"
+
+
+# Place values, an ordinal, and measure words said right after a number: a quantity.
+QUANTITY = set("十百千万亿第次个元块号份件张台天年月日岁斤米分秒点位人层套瓶箱袋盒单")
+
+
+def _checksummed(found: Found) -> bool:
+    """A hit whose shape is strong evidence on its own: an ID number with a valid check
+    character (region, birth date, check: 1 in 11 by chance and the date besides)."""
+    return found.entity == "id_card" and found.digits is not None and len(found.digits) == 18 and (
+        id_check_char(found.digits[:17]) == found.digits[17]
+    )
 
 
 class RedactionError(RuntimeError):
@@ -49,6 +63,9 @@ class Redactor:
         ]
         self.labels = {name: e.label for name, e in ENTITIES.items()} | {p.id: p.label for p in self.patterns}
         self.labels[FRAGMENT] = FRAGMENT_LABEL
+        self._asks = {cue: e for e in self.numbers for cue in e.asks}
+        self._ask_cues = (*self._asks, *self.EITHER_CUES)
+        self._ask_sound = (*(c for e in self.numbers for c in e.sound_cues if c in e.asks), *self.EITHER_SOUND)
         self.fingerprint = self.config.fingerprint()
 
     # -- finding ---------------------------------------------------------------------
@@ -76,36 +93,80 @@ class Redactor:
         text = doc.norm.text
         found: list[Found] = []
         for run in doc.digit_runs:
-            groups = run.groups
-            i = 0
-            while i < len(groups):
-                hit = None
-                for j in range(len(groups) - 1, i - 1, -1):
-                    digits = "".join(text[a:b] for a, b in groups[i : j + 1])
-                    if len(digits) < 4:
-                        break
-                    window = doc.cue_window(groups[i][0], groups[j][1])
-                    for entity in self.numbers:
-                        reason = entity.judge(digits, has_cue(window, entity.cues))
-                        if reason:
-                            start, end = doc.norm.span(groups[i][0], groups[j][1])
-                            hit = Found(entity.name, start, end, reason, entity.name, digits, priority=1)
-                            break
-                    if hit:
-                        found.append(hit)
-                        i = j + 1
-                        break
-                if hit is None:
-                    i += 1
+            hits = self._judge_run(doc, run)
+            a, b = run.groups[0][0], run.groups[-1][1]
+            start, end = doc.norm.span(a, b)
+            whole = len(hits) == 1 and hits[0].start == start and hits[0].end == end
+            if not whole or not _checksummed(hits[0]):
+                asked = self._asked(doc, a)
+                if asked and asked[0] is not None and not (whole and hits[0].entity == asked[0].name):
+                    # The cue says what was asked for (身份证 …): a run the shapes split or
+                    # labelled otherwise (a lost digit makes an ID look like a card) is it.
+                    digits = "".join(text[x:y] for x, y in run.groups)
+                    reason = asked[0].by_cue(digits, asked[1])
+                    if reason:
+                        hits = [Found(asked[0].name, start, end, reason, asked[0].name, digits, priority=1)]
+            found.extend(hits)
             found.extend(self._cued_leftovers(doc, run, found))
         return found
 
+    def _judge_run(self, doc: Doc, run) -> list[Found]:
+        """The numbers of one run by their shape, longest first."""
+        text = doc.norm.text
+        found: list[Found] = []
+        groups = run.groups
+        i = 0
+        while i < len(groups):
+            hit = None
+            for j in range(len(groups) - 1, i - 1, -1):
+                digits = "".join(text[a:b] for a, b in groups[i : j + 1])
+                if len(digits) < 4:
+                    break
+                window = doc.cue_window(groups[i][0], groups[j][1])
+                for entity in self.numbers:
+                    reason = entity.judge(digits, has_cue(window, entity.cues, entity.sound_cues))
+                    if reason:
+                        start, end = doc.norm.span(groups[i][0], groups[j][1])
+                        hit = Found(entity.name, start, end, reason, entity.name, digits, priority=1)
+                        break
+                if hit:
+                    found.append(hit)
+                    i = j + 1
+                    break
+            if hit is None:
+                i += 1
+        return found
+
+    # Cues that ask for a number without saying which kind: its first digit decides (1:
+    # a mobile, 0: a landline), or the number just before it that it continues.
+    EITHER_CUES = ("电话", "号码", "联系方式")
+    EITHER_SOUND = ("电话", "联系方式")
     STRONG_CUES = ("手机", "电话", "号码", "卡号", "银行卡", "身份证", "证件号")
+
+    def _asked(self, doc: Doc, norm_start: int) -> tuple[NumberEntity | None, str] | None:
+        """What the cue said last in the 40 characters before a run asked for: (entity, cue),
+        entity None for 电话/号码; None when no cue. Cues match by sound too (收集 for 手机)."""
+        before = doc.norm.text[max(0, norm_start - 40) : norm_start]
+        if norm_start < 40:
+            before = doc.context_before[-40:] + before
+        hit = find_cue(before, self._ask_cues, self._ask_sound)
+        if hit is None:
+            return None
+        cue, end, heard = hit
+        if cue in self.EITHER_CUES:
+            # 身份证号码, 银行卡的号码: the kind said just before 号码 is what was asked for.
+            start = end - len(heard)
+            kind = find_cue(before[:start], tuple(self._asks), tuple(c for c in self._ask_sound if c in self._asks))
+            if kind is not None and start - kind[1] <= 2:
+                cue, end, heard = kind
+        return self._asks.get(cue), cue if heard == cue else f"{cue} (heard {heard})"
 
     def _cued_leftovers(self, doc: Doc, run, found: list[Found]) -> list[Found]:
         """Digits asked for but matching no entity: speech-to-text drops or mishears digits
         (a card read as 15 digits, a mobile number cut by a misheard 嗯), so after a strong
-        cue every group of a run the entities left is masked as `[号码]` (fail closed)."""
+        cue every group of a run the entities left is masked (fail closed), labelled by what
+        the cue asked for (银行卡 → [银行卡号]; 电话 → by the first digit or the number it
+        continues) or else as `[号码]`."""
         text = doc.norm.text
         spans = [doc.norm.span(a, b) for a, b in run.groups]
         left = [(a, b) for (a, b), (x, y) in zip(run.groups, spans, strict=True)
@@ -114,18 +175,33 @@ class Redactor:
         if len(digits) < 3 or not self.numbers:
             return []
         first, last = spans[0][0], spans[-1][1]
-        if any(ch in "十百千万亿第次个元块号" for ch in doc.original[max(0, first - 1) : last + 1]):
+        said = doc.original[max(0, first - 1) : first] + doc.original[last : last + 1]
+        said += "".join(doc.original[x:y] for x, y in spans)
+        if any(ch in QUANTITY for ch in said):
             return []  # a quantity, an ordinal or a price said with units, not digits read out
-        before = text[max(0, run.groups[0][0] - 40) : run.groups[0][0]]
-        if run.groups[0][0] < 40:
-            before = doc.context_before[-40:] + before
-        if not has_cue(before, self.STRONG_CUES):
+        asked = self._asked(doc, run.groups[0][0])
+        if asked is None:
             return []
-        return [
-            Found(FRAGMENT, x, y, "digits asked for after a cue, matching no number pattern (misheard?)", FRAGMENT)
-            for (a, b) in left
-            for x, y in [doc.norm.span(a, b)]
-        ]
+        entity, cue = asked
+        strong = cue.split(" ")[0] in self.STRONG_CUES or (entity is not None and entity.name in ("landline", "bank_card"))
+        if not strong:
+            return []
+        name = entity.name if entity is not None else self._either(digits, found, first, doc)
+        reason = f"digits asked for after '{cue}', matching no number pattern (misheard?)"
+        return [Found(name, x, y, reason, name) for (a, b) in left for x, y in [doc.norm.span(a, b)]]
+
+    def _either(self, digits: str, found: list[Found], start: int, doc: Doc) -> str:
+        """电话/号码 asked: a mobile if it starts with 1, a landline with 0, else what the
+        number just before (the same number's first part, across the other side's turn) was."""
+        on = {e.name for e in self.numbers}
+        if digits[0] == "1" and "phone" in on:
+            return "phone"
+        if digits[0] == "0" and "landline" in on:
+            return "landline"
+        before = [f for f in found if f.end <= start and f.entity in ("phone", "landline")]
+        if before and start - before[-1].end <= 12 and "\n" in doc.original[before[-1].end : start]:
+            return before[-1].entity
+        return FRAGMENT
 
     def _custom(self, doc: Doc) -> list[Found]:
         found = []
@@ -155,7 +231,11 @@ class Redactor:
         if end <= start or any(f.start < end and start < f.end for f in covered):
             return []
         digits = "".join(text[x:y] for x, y in run.groups)
-        cue = has_cue(doc.cue_window(a, b), tuple(c for e in self.numbers for c in e.cues))
+        cue = has_cue(
+            doc.cue_window(a, b),
+            tuple(c for e in self.numbers for c in e.cues),
+            tuple(c for e in self.numbers for c in e.sound_cues),
+        )
         if len(digits) >= 3 and (cue or (len(digits) >= 4 and digits[0] in "10456")):
             return [Found(FRAGMENT, start, end, "digits at the end of a turn may begin a number", FRAGMENT)]
         return []

@@ -19,8 +19,10 @@ from qa_engine.stt.audio import (
 from qa_engine.stt.cache import transcribe_cached, transcript_cache_key
 from qa_engine.stt.hallucination import is_hallucination, is_known_hallucination
 from qa_engine.stt.model_store import (
+    ModelDamagedError,
     ModelLoadError,
     ModelNotFoundError,
+    check_model_dir,
     default_cache_root,
     ensure_offline_model,
     resolve_model,
@@ -34,12 +36,14 @@ __all__ = [
     "AudioError",
     "AudioInfo",
     "AudioWindow",
+    "ModelDamagedError",
     "ModelLoadError",
     "ModelNotFoundError",
     "STTOptions",
     "Transcriber",
     "VadParams",
     "WhisperLike",
+    "check_model_dir",
     "default_cache_root",
     "ensure_offline_model",
     "is_hallucination",

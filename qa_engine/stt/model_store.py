@@ -15,6 +15,7 @@ import importlib.resources
 import os
 import re
 import shutil
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,95 @@ class ModelLoadError(RuntimeError):
             "a complete CTranslate2 Whisper model, or set device='cpu' and "
             "compute_type='auto' (a GPU needs CUDA and float16 support)."
         )
+
+
+class ModelDamagedError(RuntimeError):
+    """A model folder whose files are incomplete or do not belong together.
+
+    Raised before CTranslate2 sees the folder, so a truncated copy is reported as what it
+    is (with the file and what to do) instead of as a device or compute-type problem.
+    """
+
+    def __init__(self, path: Path, problem: str, hint: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"speech-to-text model file {path} {problem}\nWhat to do: {hint}")
+
+
+_KNOWN_BINARY_VERSIONS = (5, 6)  # CTranslate2 model.bin layouts this check can walk
+
+
+def check_model_dir(folder: Path) -> None:
+    """Check a CTranslate2 Whisper folder is whole before loading it.
+
+    Walks model.bin's variable table (name, shape, byte count for each; ~200 seeks, not a
+    read of the weights): a file that ends before its last declared byte is truncated.
+    The decoder's embedding rows must equal the vocabulary's size, else model.bin and
+    vocabulary/tokenizer come from different models. Unknown layouts are left to
+    CTranslate2.
+    """
+    folder = Path(folder)
+    model = folder / "model.bin"
+    redo = (
+        f"copy or download the model folder again (a complete model.bin is the size of the "
+        f"source's; compare with `ls -l`), or delete {folder} if it is the bundled model "
+        "so it is assembled again on the next run."
+    )
+    try:
+        size = model.stat().st_size
+        handle = model.open("rb")
+    except OSError as error:
+        raise ModelDamagedError(model, f"cannot be read: {error}", redo) from error
+    embedding_rows = None
+    with handle:
+        def take(fmt: str) -> tuple:
+            want = struct.calcsize(fmt)
+            data = handle.read(want)
+            if len(data) < want:
+                raise ModelDamagedError(
+                    model, f"is truncated: it ends at byte {size} inside its header", redo
+                )
+            return struct.unpack(fmt, data)
+
+        def text() -> str:
+            (length,) = take("<H")
+            return take(f"<{length}s")[0].rstrip(b"\0").decode("utf-8", "replace")
+
+        (version,) = take("<I")
+        if version not in _KNOWN_BINARY_VERSIONS:
+            return
+        text()  # spec name
+        take("<I")  # revision
+        (count,) = take("<I")
+        for _ in range(count):
+            name = text()
+            (rank,) = take("<B")
+            shape = take(f"<{rank}I")
+            take("<B")  # dtype
+            (nbytes,) = take("<I")
+            end = handle.tell() + nbytes
+            if end > size:
+                raise ModelDamagedError(
+                    model,
+                    f"is truncated: it is {size:,} bytes but variable '{name}' needs bytes up "
+                    f"to {end:,} (and {count} variables are declared)",
+                    redo,
+                )
+            handle.seek(nbytes, os.SEEK_CUR)
+            if name == "decoder/embeddings/weight" and shape:
+                embedding_rows = shape[0]
+    vocabulary = folder / "vocabulary.txt"
+    if embedding_rows is not None and vocabulary.is_file():
+        with vocabulary.open("rb") as lines:
+            words = sum(1 for _ in lines)
+        if words != embedding_rows:
+            raise ModelDamagedError(
+                model,
+                f"does not match {vocabulary}: the model has {embedding_rows} vocabulary "
+                f"entries, vocabulary.txt has {words}",
+                "use model.bin, config.json, tokenizer.json and vocabulary.txt from the same "
+                "converted model (one ct2-transformers-converter output folder).",
+            )
 
 
 def default_cache_root() -> Path:

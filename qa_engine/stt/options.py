@@ -63,6 +63,11 @@ class STTOptions(BaseModel):
     initial_prompt: str | None = Field(
         None, description="Text Whisper sees before each window (can bias script/style)."
     )
+    batch_size: int = Field(
+        0, ge=0, le=64,
+        description="0: decode each channel's speech window by window; N: faster-whisper's "
+        "batched pipeline, N windows (cut at the VAD's speech regions) at once (GPU actors).",
+    )
     turn_window_seconds: float = Field(
         10.0, ge=1, le=30, description="Encoder window for a live turn (short: fast; see stt.turn)."
     )

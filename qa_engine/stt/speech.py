@@ -149,3 +149,25 @@ def uncovered_spans(
         if end - cursor >= min_len:
             spans.append((cursor, end))
     return spans
+
+
+def clip_windows(packed: PackedSpeech, max_seconds: float = 30.0) -> list[dict[str, float]]:
+    """Packed audio cut into windows of at most ``max_seconds``, at the gaps between regions.
+
+    The batched pipeline decodes each window on its own (no 30 s window straddles two
+    speech regions when it can be avoided), so per-channel VAD segmentation is kept; a
+    single region longer than a window is cut at window length.
+    """
+    limit = int(max_seconds * SAMPLE_RATE)
+    windows: list[tuple[int, int]] = []
+    for packed_start, _original, length in packed.regions:
+        end = packed_start + length
+        if windows and end - windows[-1][0] <= limit:
+            windows[-1] = (windows[-1][0], end)
+            continue
+        start = packed_start
+        while end - start > limit:
+            windows.append((start, start + limit))
+            start += limit
+        windows.append((start, end))
+    return [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows]

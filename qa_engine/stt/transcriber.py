@@ -39,12 +39,14 @@ from qa_engine.stt.model_store import (
     OFFLINE_MODEL_SHA256,
     ModelLoadError,
     ModelNotFoundError,
+    check_model_dir,
     resolve_model,
 )
 from qa_engine.stt.normalize import tidy
 from qa_engine.stt.options import STTOptions, VadParams
 from qa_engine.stt.speech import (
     PackedSpeech,
+    clip_windows,
     find_speech,
     pack_speech,
     uncovered_spans,
@@ -110,6 +112,7 @@ class Transcriber:
         self.model_cache_dir = model_cache_dir
         self._model = model
         self._load_lock = threading.Lock()
+        self._batched = None  # faster-whisper's BatchedInferencePipeline, made on first use
         self._model_record: dict[str, Any] = (
             {"model_path": None, "device": "injected", "compute_type": None}
             if model is not None else {}
@@ -150,6 +153,7 @@ class Transcriber:
                     "Whisper base model) or a local CTranslate2 model directory; or "
                     "download the model on a connected machine and point to its folder.",
                 ) from exc
+        check_model_dir(resolved)  # a truncated or mixed folder: say so, not "try the CPU"
         device = opts.resolved_device()
         compute_type = opts.resolved_compute_type(device)
         threads = opts.resolved_cpu_threads()
@@ -180,6 +184,7 @@ class Transcriber:
             "options": self.options.model_dump(mode="json"),
             **self._model_record,
             "vad_method": "silero (faster-whisper); regions packed with speech_gap",
+            "decoding": f"batched ({self.options.batch_size})" if self.options.batch_size else "sequential",
             "skipped_speech_retry": True,
             "word_timestamps": True,
             "condition_on_previous_text": False,
@@ -324,11 +329,23 @@ class Transcriber:
         )
         return words, sum(p.dropped for p in passes), len(missing)
 
+    def _batched_pipeline(self):
+        """faster-whisper's batched pipeline around the loaded model (None for a fake model)."""
+        if self._batched is None and hasattr(self.model, "feature_extractor"):
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model=self.model)
+        return self._batched
+
     def _decode(self, packed: PackedSpeech) -> _Decoded:
-        """Run Whisper on packed speech; times come back in window time."""
+        """Run Whisper on packed speech; times come back in window time.
+
+        With ``batch_size`` the packed speech is cut into windows at the gaps between
+        speech regions and the windows are decoded together (one encoder and decoder call
+        per batch: what keeps a GPU busy); otherwise window after window.
+        """
         opts = self.options
-        segments, _info = self.model.transcribe(
-            packed.audio,
+        common = dict(
             language=opts.language,
             task="transcribe",
             beam_size=opts.beam_size,
@@ -338,6 +355,14 @@ class Transcriber:
             initial_prompt=opts.initial_prompt,
             hotwords=opts.hotwords,
         )
+        pipeline = self._batched_pipeline() if opts.batch_size else None
+        if pipeline is not None:
+            segments, _info = pipeline.transcribe(
+                packed.audio, clip_timestamps=clip_windows(packed), batch_size=opts.batch_size,
+                without_timestamps=True, **common,
+            )
+        else:
+            segments, _info = self.model.transcribe(packed.audio, **common)
         out = _Decoded()
         for segment in segments:
             if self._is_invented(segment, packed.audio):

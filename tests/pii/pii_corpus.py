@@ -8,6 +8,13 @@ quantities, times, dates, weights, durations, counts, ordinals, work numbers, wa
 and order numbers (not PII by default), hotline numbers (400/95xxx), floors and subway
 lines, city and district names without a street (寄到上海市浦东新区: not identifying).
 
+Speech-to-text noise (`asr_items`, its own seeded generator, so the clean corpus stays
+as it was): the cue words and address markers written as the homophones Whisper writes
+(我兴臣 for 我姓陈, 张江鲁 for 张江路, 收集号 for 手机号, 身份正 for 身份证), a room's 室
+dropped, digits lost after 身份证/银行卡 (the value is labelled by the cue), a number split
+by a misheard acknowledgement (文章 for 嗯). `HARD_NEGATIVES` are the near misses that must
+stay: 路过, 兴趣, 一号线, 我信你, 我行吗, 春节三号, 收集了三百份 …
+
 An item is a list of (speaker, text) turns and its gold spans (turn, start, end, entity).
 """
 
@@ -230,6 +237,98 @@ def negative(rng) -> str:
     return template.format(**values)
 
 
+# Homophones as speech-to-text writes them (hand-written, not taken from the recognisers).
+SURNAME_HOMOPHONES = {
+    "陈": "臣晨沉", "张": "章仗掌", "王": "网往旺", "李": "里理礼", "刘": "留流", "杨": "阳洋羊", "黄": "皇慌",
+    "赵": "照找", "周": "州洲", "徐": "需虚", "朱": "猪珠", "胡": "湖壶", "郭": "锅国", "林": "临淋", "何": "河合",
+}
+NAME_CUE_HOMOPHONES = ["我兴", "我性", "我行", "我星", "免规信", "免贵性", "免桂姓", "免贵星", "他性"]
+ROAD_HOMOPHONES = {"路": "鲁录陆露", "街": "接阶", "巷": "向项"}
+BUILDING_HOMOPHONES = {"栋": "东动冻"}
+ROOM_HOMOPHONES = ["是", "事", ""]  # 室 heard as 是/事, or lost
+NUMBER_CUE_HOMOPHONES = {
+    "phone": ["收集号是{v}", "首级{v}", "我的收集号码{v}"],
+    "landline": ["坐机是{v}", "做机{v}"],
+    "id_card": ["身份正号是{v}", "深份证{v}", "身分证号码{v}"],
+    "bank_card": ["营行卡{v}", "卡好是{v}", "银行卡号码是{v}"],
+    "vcode": ["验正码是{v}", "验证马{v}"],
+}
+MISHEARD_ACKS = ["文章", "恩恩", "嗯哼", "问", "en"]
+HARD_NEGATIVES = [
+    "路过三号门口", "我兴趣不大", "坐一号线到三号口", "我信你。", "我行吗？", "我姓名写错了", "他性子急", "我星期三在家",
+    "春节三号发货", "记录一下，三号来取", "好吗？三点到", "手机没电了，三点再打", "收集了三百份问卷", "收集了3500份",
+    "银行卡里还有三千五百元", "身份证过期两年了", "卡好了吗", "三毫米", "五号楼两千零五年建的", "第三单元测试",
+    "您好先生", "一位先生", "这位先森", "谢谢先森", "我行，没问题", "兴趣班三百元", "星期五下午三点", "电话里说三点到",
+    "号码是多少", "我较真。", "身份正确吗", "卡号对不上", "我行李丢了三件", "陆续送了五单", "接3号的单", "东3门",
+    "三楼东边", "鲁A的车", "一路顺风", "第一路公交", "三路车坐五站", "我姓名栏写错了", "行，三点", "免费送三次",
+]
+
+
+def _noisy_digits(digits: str, rng: random.Random) -> str:
+    return join(spoken(digits, rng, rng.choice(["ascii", "chinese", "mixed"])), rng, True)
+
+
+def asr_items(seed: int, per_entity: int) -> list[Item]:
+    """Utterances as Whisper writes them: homophone cues and markers, lost digits."""
+    rng = random.Random(seed * 7919 + 1)
+    items: list[Item] = []
+    for _ in range(per_entity):
+        # Names: 我兴臣，/ 免规信仗 / 陈先森.
+        surname = rng.choice(list(SURNAME_HOMOPHONES))
+        heard = rng.choice(SURNAME_HOMOPHONES[surname] + surname)
+        head = rng.choice(NAME_CUE_HOMOPHONES)
+        if rng.random() < 0.25:
+            text = rng.choice(["好的，", "", "是"]) + surname + "先森" + rng.choice(["，您稍等。", "。", ""])
+            at = text.index(surname)
+            items.append(Item([("agent", text)], [(0, at, at + 1, "name")], "asr:honorific"))
+        else:
+            text = head + heard + rng.choice(["", "。", "，", "，耳东陈的陈"[:1]])
+            items.append(Item([("customer", text)], [(0, len(head), len(head) + 1, "name")], "asr:姓"))
+        # Addresses: road, building and room markers misheard, a room's 室 lost, a unit alone.
+        road = rng.choice(["张江", "建国", "人民", "中山", "文三", "幸福"])
+        suffix = rng.choice(list(ROAD_HOMOPHONES))
+        road += rng.choice(ROAD_HOMOPHONES[suffix] + suffix)
+        number = f"{num_cn(rng.randint(1, 999), rng)}号"
+        building = rng.choice([f"{num_cn(rng.randint(1, 30), rng)}{rng.choice(BUILDING_HOMOPHONES['栋'])}",
+                               f"{num_cn(rng.randint(1, 12), rng)}号楼"])
+        room = "".join(rng.choice([CN[d], d]) for d in str(rng.randint(101, 2505))) + rng.choice(ROOM_HOMOPHONES)
+        form = rng.randrange(3)
+        if form == 0:
+            value = road + number
+        elif form == 1:
+            value = road + number + building + room
+        else:
+            value = f"{num_cn(rng.randint(1, 6), rng)}单元" + "".join(CN[d] for d in str(rng.randint(101, 1805)))
+        head = rng.choice(["我住在", "地址是", "寄到", "送到"])
+        tail = rng.choice(["", "，麻烦快点", "。"])
+        gold_end = len(head) + len(value) - (1 if value.endswith(("是", "事")) else 0)
+        items.append(Item([("customer", head + value + tail)], [(0, len(head), gold_end, "address")], f"asr:address{form}"))
+        # Numbers: cue homophones; digits lost after 身份证/银行卡; split by a misheard 嗯.
+        for entity, make in (("phone", phone), ("landline", landline), ("id_card", id_card), ("bank_card", bank_card)):
+            digits = make(rng)
+            template = rng.choice(NUMBER_CUE_HOMOPHONES[entity])
+            form = "asr:cue"
+            if entity in ("id_card", "bank_card") and rng.random() < 0.5:
+                for _ in range(rng.choice([1, 1, 2, 3] if entity == "id_card" else [1])):
+                    cut = rng.randrange(len(digits) - 1)
+                    digits = digits[:cut] + digits[cut + 1 :]
+                template = rng.choice(CUES[entity][:-1])  # the cue, as said: it tells what the digits are
+                form = "asr:lost"
+            head, tail = template.split("{v}")
+            if entity == "phone" and rng.random() < 0.5:
+                first, second = _noisy_digits(digits[:7], rng), _noisy_digits(digits[7:], rng)
+                turns = [("agent", "请问您的手机号是多少？"), ("customer", first), ("agent", rng.choice(MISHEARD_ACKS)), ("customer", second)]
+                items.append(Item(turns, [(1, 0, len(first), entity), (3, 0, len(second), entity)], "asr:split"))
+                continue
+            value = _noisy_digits(digits, rng)
+            items.append(Item([("customer", head + value + tail)], [(0, len(head), len(head) + len(value), entity)], form))
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([4, 6])))
+        head, tail = rng.choice(NUMBER_CUE_HOMOPHONES["vcode"]).split("{v}")
+        value = _noisy_digits(digits, rng)
+        items.append(Item([("customer", head + value + tail)], [(0, len(head), len(head) + len(value), "vcode")], "asr:cue"))
+    return items
+
+
 def generate(seed: int = 11, per_entity: int = 80, negatives: int = 1000) -> tuple[list[Item], list[str]]:
     rng = random.Random(seed)
     items: list[Item] = []
@@ -248,7 +347,7 @@ def generate(seed: int = 11, per_entity: int = 80, negatives: int = 1000) -> tup
         items.append(plate_item(rng))
         items.append(address_item(rng))
         items.append(name_item(rng))
-    return items, [negative(rng) for _ in range(negatives)]
+    return items + asr_items(seed, per_entity // 2), [negative(rng) for _ in range(negatives)] + HARD_NEGATIVES
 
 
 FILLER_CHARS = set(" ，、-…嗯呃那个。")

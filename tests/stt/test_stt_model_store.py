@@ -123,3 +123,43 @@ def test_damaged_local_model_is_a_load_error(tmp_path):
     transcriber = Transcriber(STTOptions(model=str(tmp_path), device="cpu"))
     with pytest.raises(ModelLoadError, match=str(tmp_path)):
         _ = transcriber.model
+
+
+def _copy_bundled(tmp_path, model_bytes: int | None = None):
+    """The bundled model's folder copied to tmp_path, model.bin cut to `model_bytes`."""
+    import shutil
+
+    source = resolve_model("default")
+    target = tmp_path / "copy"
+    target.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(source / name, target / name)
+    with open(source / "model.bin", "rb") as src, open(target / "model.bin", "wb") as out:
+        out.write(src.read(model_bytes) if model_bytes is not None else src.read())
+    return target
+
+
+@needs_bundle
+def test_truncated_model_bin_is_named_with_what_to_do(tmp_path):
+    from qa_engine.stt import ModelDamagedError
+
+    folder = _copy_bundled(tmp_path, model_bytes=model_store.OFFLINE_MODEL_SIZE // 2)
+    transcriber = Transcriber(STTOptions(model=str(folder), device="cpu"))
+    with pytest.raises(ModelDamagedError) as err:
+        _ = transcriber.model
+    message = str(err.value)
+    assert str(folder / "model.bin") in message and "truncated" in message
+    assert "What to do: copy or download the model folder again" in message
+    assert "device" not in message and "compute" not in message  # not a device hint
+
+
+@needs_bundle
+def test_model_bin_from_another_model_is_a_mismatch(tmp_path):
+    from qa_engine.stt import ModelDamagedError, check_model_dir
+
+    folder = _copy_bundled(tmp_path)
+    check_model_dir(folder)  # the whole copy is fine
+    with open(folder / "vocabulary.txt", "a", encoding="utf-8") as vocabulary:
+        vocabulary.write("extra\n")
+    with pytest.raises(ModelDamagedError, match="does not match .*vocabulary.txt: the model has 51865"):
+        check_model_dir(folder)

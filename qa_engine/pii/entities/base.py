@@ -11,10 +11,20 @@ class NumberEntity:
     name: str = ""
     label: str = ""
     cues: tuple[str, ...] = ()
+    # Cues distinctive enough to match by sound too (收集 for 手机, 身份正 for 身份证).
+    sound_cues: tuple[str, ...] = ()
+    # Cues that say this entity, and no other, was asked for (身份证, 银行卡): the digits
+    # after them are labelled by the cue when speech-to-text lost or garbled some.
+    asks: tuple[str, ...] = ()
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         """The reason this is the entity, or None. `cue` is a cue word said nearby."""
         raise NotImplementedError
+
+    def by_cue(self, digits: str, cue: str) -> str | None:
+        """The reason a whole digit run after a cue in `asks` is this entity although its
+        shape is off (a digit lost, added or misheard), or None when it is too far off."""
+        return None
 
 
 class TextEntity:

@@ -1,6 +1,7 @@
 """Resident ID numbers: 18 characters — region (first digit 1–8), birth date, sequence,
 and a check character (ISO 7064 MOD 11-2, 0–9 or X). A wrong check character is
-accepted when 身份证 is said nearby (one misheard digit)."""
+accepted when 身份证 is said nearby (one misheard digit); after 身份证 any 15-19
+characters are labelled an ID number (15: first-generation; else digits lost or added)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class IdCard(NumberEntity):
     name = "id_card"
     label = "身份证号"
     cues = ("身份证", "证件号", "身份号")
+    sound_cues = ("身份证", "证件号", "身份号")
+    asks = ("身份证", "证件号", "身份号")
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         if len(digits) != 18 or not _SHAPE.fullmatch(digits):
@@ -29,4 +32,11 @@ class IdCard(NumberEntity):
             return "18 characters: region, birth date, valid check character"
         if cue:
             return f"18 characters with a birth date after '{cue}' (check character wrong)"
+        return None
+
+    def by_cue(self, digits: str, cue: str) -> str | None:
+        # 15: a first-generation number (no century, no check character); 16-19: one
+        # to three characters lost or added by speech-to-text.
+        if 15 <= len(digits) <= 19 and digits[:-1].isdigit():
+            return f"{len(digits)} characters after '{cue}' (an ID number with digits lost or misheard)"
         return None

@@ -15,6 +15,8 @@ class Landline(NumberEntity):
     name = "landline"
     label = "固话"
     cues = ("座机", "固话", "固定电话", "电话", "区号", "号码")
+    sound_cues = ("座机", "固话", "固定电话", "电话")
+    asks = ("座机", "固话", "固定电话", "区号")
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         if not digits.isdigit():
@@ -23,4 +25,9 @@ class Landline(NumberEntity):
             return "0, an area code and 7-8 digits"
         if cue and _LOCAL.fullmatch(digits):
             return f"7-8 digits after '{cue}'"
+        return None
+
+    def by_cue(self, digits: str, cue: str) -> str | None:
+        if digits.isdigit() and 7 <= len(digits) <= 12:
+            return f"{len(digits)} digits after '{cue}' (a landline, digits lost or misheard)"
         return None

@@ -14,6 +14,8 @@ class Phone(NumberEntity):
     name = "phone"
     label = "手机号"
     cues = ("手机", "电话", "号码", "联系方式", "打给", "回拨", "打我", "微信")
+    sound_cues = ("手机", "电话", "联系方式")
+    asks = ("手机",)
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         if not digits.isdigit():
@@ -26,4 +28,9 @@ class Phone(NumberEntity):
             return f"11 digits starting 1 after '{cue}' (a misheard digit)"
         if len(digits) in (10, 12) and re.match(r"1[3-9]", digits) and cue:
             return f"{len(digits)} digits starting 1[3-9] after '{cue}' (a digit dropped or added)"
+        return None
+
+    def by_cue(self, digits: str, cue: str) -> str | None:
+        if digits.isdigit() and 10 <= len(digits) <= 12 and digits[0] == "1":
+            return f"{len(digits)} digits starting 1 after '{cue}' (a mobile number, digits lost or misheard)"
         return None

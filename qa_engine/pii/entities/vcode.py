@@ -9,6 +9,8 @@ class VerificationCode(NumberEntity):
     name = "vcode"
     label = "验证码"
     cues = ("验证码", "校验码", "动态码", "动态密码", "短信码", "取件码", "密码")
+    sound_cues = ("验证码", "校验码", "动态码", "动态密码", "短信码", "取件码")
+    asks = ("验证码", "校验码", "动态码", "动态密码", "短信码", "取件码")
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         if cue and digits.isdigit() and 4 <= len(digits) <= 8:
