@@ -6,6 +6,7 @@ live events) and every output (JSON, CSV, HTML, the server), so they live in one
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -41,6 +42,11 @@ class VoiceMeasure(BaseModel):
     pitch_range_st: float | None = Field(default=None, allow_inf_nan=False, description="5th to 95th percentile, semitones")
 
 
+MAX_UTTERANCE_CHARS = int(os.environ.get("QA_MAX_UTTERANCE_CHARS", "20000"))
+"""Longest text one utterance may have: real turns are a few hundred characters, and the
+analysis of one turn grows with its length (a 50 MB text field needed gigabytes)."""
+
+
 class Utterance(BaseModel):
     """One turn of one speaker, with its time span in seconds from the call's start.
 
@@ -59,7 +65,20 @@ class Utterance(BaseModel):
     `text` belongs to, from Whisper's word timestamps. Redaction uses it to time the
     spans it masks (`PiiSpan.timing == "words"`), so audio redaction can mute them."""
 
-    _text_encodable = field_validator("text")(_encodable)
+    @field_validator("text")
+    @classmethod
+    def _text_fits(cls, value: str) -> str:
+        """Encodable (no lone surrogate) and at most `MAX_UTTERANCE_CHARS` long.
+
+        Checked here rather than with `max_length`, which would turn a lone surrogate into
+        pydantic's vaguer "unable to parse raw data as a unicode string"."""
+        _encodable(value)
+        if len(value) > MAX_UTTERANCE_CHARS:
+            raise ValueError(
+                f"text has {len(value)} characters; at most {MAX_UTTERANCE_CHARS} (QA_MAX_UTTERANCE_CHARS) "
+                "in one utterance: split the turn"
+            )
+        return value
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Utterance:

@@ -37,7 +37,7 @@ def test_defect_17_bom_prefixed_json_is_accepted(tmp_path):
 
 
 def test_defect_17_huge_utterance_keeps_evidence_short(engine):
-    text = "你找领导去" + "啊" * 1_000_000
+    text = "你找领导去" + "啊" * 19_000  # just under the input bound (MAX_UTTERANCE_CHARS)
     call = CallTranscript(call_id="big", utterances=[Utterance(speaker="agent", start=0, end=60, text=text)])
     report = engine.score(call)
     assert report.findings
@@ -103,3 +103,24 @@ def test_defect_17_twenty_thousand_rules_check_reads_the_file_once_per_batch_of_
     with (tmp_path / "out.txt").open("w", encoding="utf-8") as sink:
         console_module.print_problems(Console(file=sink), problems)
     assert reads == [str(rules)]
+
+
+def test_defect_17_fifty_megabyte_text_field_is_a_located_failure_not_gigabytes(tmp_path):
+    """A 50 MB text field is refused at input (the turn's analysis grows with its length)."""
+    from typer.testing import CliRunner
+
+    from qa_engine.cli import app
+
+    huge = {"call_id": "huge", "utterances": [{"speaker": "agent", "start": 0, "end": 9, "text": "好" * 50_000_000}]}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "huge.json").write_text(json.dumps(huge, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "in" / "fine.json").write_text(json.dumps(
+        {"call_id": "fine", "utterances": [{"speaker": "agent", "start": 0, "end": 2, "text": "您好"}]},
+        ensure_ascii=False), encoding="utf-8")
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert time.perf_counter() - started < 60
+    failed = json.loads((tmp_path / "out" / "huge.json").read_text(encoding="utf-8"))
+    assert failed["status"] == "failed" and "utterances[0].text" in failed["error"] and "20000" in failed["error"]
+    assert json.loads((tmp_path / "out" / "fine.json").read_text(encoding="utf-8"))["status"] == "scored"
