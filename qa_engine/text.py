@@ -112,6 +112,7 @@ class AnalyzedText:
     _pinyin_starts: list[int] | None = field(default=None, repr=False)
     _doc: Doc | None = field(default=None, repr=False)
     _speech_clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _split: dict[int, list[tuple[int, int]]] | None = field(default=None, repr=False)
 
     @property
     def pinyin_text(self) -> str:
@@ -139,10 +140,21 @@ class AnalyzedText:
     def speech_clauses(self) -> list[tuple[int, int]]:
         """Clauses split also at discourse markers, fillers stripped (see `clauses`); made on request."""
         if self._speech_clauses is None:
-            from qa_engine.clauses import speech_clauses
-
-            self._speech_clauses = speech_clauses(self.compact, self.clauses)
+            self._speech_clauses = [span for i in range(len(self.clauses)) for span in self.speech_clauses_of(i)]
         return self._speech_clauses
+
+    def speech_clauses_of(self, i: int) -> list[tuple[int, int]]:
+        """Punctuation clause `i` split at discourse markers: `speech_clauses` is these in order.
+        Made on request, one clause at a time, so a rule can split only the clauses it needs."""
+        if self._split is None:
+            self._split = {}
+        spans = self._split.get(i)
+        if spans is None:
+            from qa_engine.clauses import split_speech
+
+            start, end = self.clauses[i]
+            spans = self._split[i] = split_speech(self.compact, start, end)
+        return spans
 
     def doc(self, nlp) -> Doc:
         """spaCy tokens, made on first request only: most rules never need them."""

@@ -82,8 +82,7 @@ class OpenerCheck(Check[OpenerSpec]):
         if not any(opener in analysis.compact for opener in self.openers):
             return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
-        clauses = analysis.speech_clauses if self.spec.clauses == "speech" else analysis.clauses
-        for start, end in clauses:
+        for start, end in self._clauses(analysis):
             clause = analysis.compact[start:end]
             skipped = self._skip_hesitations(clause)
             clause, start = clause[skipped:], start + skipped
@@ -96,6 +95,19 @@ class OpenerCheck(Check[OpenerSpec]):
             info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")
             findings.append(self.finding(call, index, info, span=(start, start + len(shown))))
         return findings
+
+    def _clauses(self, analysis) -> list[tuple[int, int]]:
+        """The clauses to look at: with `clauses: speech`, only the punctuation clauses that
+        say an opener are split (a speech clause lies inside one, so no other can open with it)."""
+        if self.spec.clauses != "speech":
+            return analysis.clauses
+        compact = analysis.compact
+        return [
+            span
+            for i, (start, end) in enumerate(analysis.clauses)
+            if any(compact.find(opener, start, end) >= 0 for opener in self.openers)
+            for span in analysis.speech_clauses_of(i)
+        ]
 
     def _skip_hesitations(self, clause: str) -> int:
         position = 0

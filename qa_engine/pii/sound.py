@@ -58,6 +58,35 @@ def find_cue(window: str, cues: tuple[str, ...], sound: tuple[str, ...] = ()) ->
         at = window.rfind(cue)
         if at >= 0 and (best is None or at + len(cue) > best[1]):
             best = (cue, at + len(cue), cue)
+    if not sound:
+        return best
+    if _SEP in window:  # the separator is never a syllable otherwise: search syllable by syllable
+        return _find_sound_slowly(window, sound, best)
+    heard: dict[bool, str] = {}
+    for cue in sound:
+        folded = _strength(cue)
+        have = heard.get(folded)
+        if have is None:
+            have = heard[folded] = _sound_text(window, folded)
+        want = _sound_text(cue, folded)
+        position = have.rfind(want)
+        if position >= 0:
+            at = have.count(_SEP, 0, position)  # the syllable the match starts at
+            end = at + len(cue)
+            if best is None or end > best[1]:
+                best = (cue, end, window[at:end])
+    return best
+
+
+_SEP = "\x00"
+
+
+def _sound_text(text: str, folded: bool) -> str:
+    """The syllables of `text` joined and framed by a separator, for whole-syllable search."""
+    return _SEP + _SEP.join(syllables(text, folded)) + _SEP
+
+
+def _find_sound_slowly(window: str, sound: tuple[str, ...], best):
     for cue in sound:
         folded = _strength(cue)
         want = syllables(cue, folded)
