@@ -66,6 +66,7 @@ class Redactor:
         self._asks = {cue: e for e in self.numbers for cue in e.asks}
         self._ask_cues = (*self._asks, *self.EITHER_CUES)
         self._ask_sound = (*(c for e in self.numbers for c in e.sound_cues if c in e.asks), *self.EITHER_SOUND)
+        self._by_cue_from = min((e.by_cue_from for e in self.numbers if e.by_cue_from is not None), default=None)
         self.fingerprint = self.config.fingerprint()
 
     # -- finding ---------------------------------------------------------------------
@@ -97,7 +98,7 @@ class Redactor:
             a, b = run.groups[0][0], run.groups[-1][1]
             start, end = doc.norm.span(a, b)
             whole = len(hits) == 1 and hits[0].start == start and hits[0].end == end
-            if not whole or not _checksummed(hits[0]):
+            if (not whole or not _checksummed(hits[0])) and self._could_be_asked(run):
                 asked = self._asked(doc, a)
                 if asked and asked[0] is not None and not (whole and hits[0].entity == asked[0].name):
                     # The cue says what was asked for (身份证 …): a run the shapes split or
@@ -109,6 +110,11 @@ class Redactor:
             found.extend(hits)
             found.extend(self._cued_leftovers(doc, run, found))
         return found
+
+    def _could_be_asked(self, run) -> bool:
+        """Whether the run is long enough for some entity's `by_cue` (most runs are 一, 两 …)."""
+        shortest = self._by_cue_from
+        return shortest is not None and sum(b - a for a, b in run.groups) >= shortest
 
     def _judge_run(self, doc: Doc, run) -> list[Found]:
         """The numbers of one run by their shape, longest first."""

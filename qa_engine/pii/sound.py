@@ -68,7 +68,7 @@ def find_cue(window: str, cues: tuple[str, ...], sound: tuple[str, ...] = ()) ->
         have = heard.get(folded)
         if have is None:
             have = heard[folded] = _sound_text(window, folded)
-        want = _sound_text(cue, folded)
+        want = _cue_sound(cue, folded)
         position = have.rfind(want)
         if position >= 0:
             at = have.count(_SEP, 0, position)  # the syllable the match starts at
@@ -81,9 +81,30 @@ def find_cue(window: str, cues: tuple[str, ...], sound: tuple[str, ...] = ()) ->
 _SEP = "\x00"
 
 
+class _SyllableTable(dict):
+    """A `str.translate` table, filled on demand: each character to its syllable and the separator."""
+
+    def __init__(self, folded: bool) -> None:
+        super().__init__()
+        self.sound = folded_pinyin if folded else char_pinyin
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = self[code] = (self.sound(char) if is_cjk(char) else char) + _SEP
+        return value
+
+
+_TABLES = {False: _SyllableTable(False), True: _SyllableTable(True)}
+
+
+@lru_cache(maxsize=1024)
+def _cue_sound(cue: str, folded: bool) -> str:
+    return _sound_text(cue, folded)
+
+
 def _sound_text(text: str, folded: bool) -> str:
-    """The syllables of `text` joined and framed by a separator, for whole-syllable search."""
-    return _SEP + _SEP.join(syllables(text, folded)) + _SEP
+    """`syllables(text)` joined and framed by a separator, for whole-syllable search."""
+    return _SEP + text.translate(_TABLES[folded])
 
 
 def _find_sound_slowly(window: str, sound: tuple[str, ...], best):

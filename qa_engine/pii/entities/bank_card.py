@@ -34,6 +34,8 @@ class BankCard(NumberEntity):
             return f"{len(digits)} digits after '{cue}' (Luhn fails: a misheard digit)"
         return None
 
+    by_cue_from = 15
+
     def by_cue(self, digits: str, cue: str) -> str | None:
         if digits.isdigit() and 15 <= len(digits) <= 19:
             return f"{len(digits)} digits after '{cue}' (a card number with a digit lost or misheard)"

@@ -16,6 +16,9 @@ class NumberEntity:
     # Cues that say this entity, and no other, was asked for (身份证, 银行卡): the digits
     # after them are labelled by the cue when speech-to-text lost or garbled some.
     asks: tuple[str, ...] = ()
+    # The fewest characters `by_cue` can accept (None: it never does); shorter runs skip the
+    # search for what was asked.
+    by_cue_from: int | None = None
 
     def judge(self, digits: str, cue: str | None) -> str | None:
         """The reason this is the entity, or None. `cue` is a cue word said nearby."""

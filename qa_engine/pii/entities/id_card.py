@@ -34,6 +34,8 @@ class IdCard(NumberEntity):
             return f"18 characters with a birth date after '{cue}' (check character wrong)"
         return None
 
+    by_cue_from = 15
+
     def by_cue(self, digits: str, cue: str) -> str | None:
         # 15: a first-generation number (no century, no check character); 16-19: one
         # to three characters lost or added by speech-to-text.

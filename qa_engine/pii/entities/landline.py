@@ -27,6 +27,8 @@ class Landline(NumberEntity):
             return f"7-8 digits after '{cue}'"
         return None
 
+    by_cue_from = 7
+
     def by_cue(self, digits: str, cue: str) -> str | None:
         if digits.isdigit() and 7 <= len(digits) <= 12:
             return f"{len(digits)} digits after '{cue}' (a landline, digits lost or misheard)"

@@ -30,6 +30,8 @@ class Phone(NumberEntity):
             return f"{len(digits)} digits starting 1[3-9] after '{cue}' (a digit dropped or added)"
         return None
 
+    by_cue_from = 10
+
     def by_cue(self, digits: str, cue: str) -> str | None:
         if digits.isdigit() and 10 <= len(digits) <= 12 and digits[0] == "1":
             return f"{len(digits)} digits starting 1 after '{cue}' (a mobile number, digits lost or misheard)"
