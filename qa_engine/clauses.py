@@ -26,7 +26,8 @@ LEADING_FILLERS = BREAK_MARKERS | frozenset({"那", "对", "好", "然后", "那
 
 
 @lru_cache(maxsize=1)
-def _tokenizer():
+def clause_tokenizer():
+    """jieba with its own dictionary: spaCy's tokenizer gets the rule phrases added, this one never."""
     with _LOCK:
         import jieba
 
@@ -38,7 +39,7 @@ def _tokenizer():
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """jieba tokens with their spans; 好 + 的 (which jieba splits) is put back together."""
-    raw = list(_tokenizer().tokenize(text))
+    raw = list(clause_tokenizer().tokenize(text))
     merged: list[tuple[str, int, int]] = []
     for word, start, end in raw:
         if merged and word == "的" and merged[-1][0] == "好" and merged[-1][2] == start:
