@@ -38,6 +38,19 @@ def _char_class(char: str) -> int:
     return _DROP if category in "SC" else _KEEP
 
 
+class _ClassTable(dict):
+    """`_char_class` of each character seen, as a dict (a lookup is cheaper than a call)."""
+
+    def __missing__(self, char: str) -> int:
+        kind = _char_class(char)
+        if len(self) < 65536:  # bounded, whatever characters an input holds
+            self[char] = kind
+        return kind
+
+
+_CLASSES = _ClassTable()
+
+
 # OpenCC keeps 著 (also a simplified character, 著名); in speech it is almost always 着.
 _SPOKEN_FIXES = (("著急", "着急"), ("等著", "等着"), ("著呢", "着呢"), ("著了", "着了"))
 
@@ -177,8 +190,9 @@ def analyze(text: str) -> AnalyzedText:
     offsets: list[int] = []
     clauses: list[tuple[int, int]] = []
     clause_start = 0
+    classes = _CLASSES
     for index, char in enumerate(normalized):
-        kind = _char_class(char)
+        kind = classes[char]
         if kind == _KEEP:
             compact_chars.append(char)
             offsets.append(index)
@@ -195,10 +209,11 @@ def analyze(text: str) -> AnalyzedText:
         compact=compact,
         offsets=offsets,
         clauses=clauses,
-        pinyin=[folded_pinyin(c) for c in compact],
+        pinyin=list(map(folded_pinyin, compact)),
     )
 
 
+@lru_cache(maxsize=4096)
 def compact_form(text: str) -> str:
     """What a rule phrase looks like after analysis (used to compare phrases)."""
     return analyze(text).compact

@@ -90,7 +90,9 @@ class _SyllableTable(dict):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        value = self[code] = (self.sound(char) if is_cjk(char) else char) + _SEP
+        value = (self.sound(char) if is_cjk(char) else char) + _SEP
+        if len(self) < 65536:  # bounded, whatever characters an input holds
+            self[code] = value
         return value
 
 
