@@ -8,6 +8,7 @@ and score; only the parent writes files, so outputs never interleave.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 import os
 import time
@@ -169,6 +170,7 @@ _WORKER: CallScorer | None = None
 def _init_worker(rules_path: str | None, stt_options, cache_dir: Path | None, keep_pii: bool = False) -> None:
     global _WORKER
     _WORKER = CallScorer(Engine(load_rules(rules_path), keep_pii=keep_pii), stt_options, cache_dir)
+    gc.freeze()  # a worker's rule set lives as long as the worker: never scan it again
 
 
 def _work(source: CallSource) -> CallOutcome:

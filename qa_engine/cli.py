@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -66,6 +67,7 @@ def score(
 
     ruleset = load_rules_or_exit(rules)
     engine = Engine(ruleset, keep_pii=keep_pii)
+    gc.freeze()  # the rule set, spaCy and the lexicons live as long as the command: never scan them again
     exclude = [out, html] if html else [out]  # never read this run's own outputs as calls
     count, has_audio = survey(paths, exclude)
     if not count:

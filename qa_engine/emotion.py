@@ -16,13 +16,13 @@ evidence: which words, how many dB and semitones above the speaker's baseline.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -143,9 +143,11 @@ class EmotionAnalyzer:
         self.negations = tuple(sorted({compact_form(w) for w in words["negations"]} - {""}, key=len, reverse=True))
 
     @staticmethod
-    def _alternation(words) -> re2._Regexp | None:
+    def _alternation(words) -> re.Pattern[str] | None:
+        """Escaped literals only, longest first: Python's `re` cannot backtrack badly on them and
+        finds them several times faster than RE2's bindings (as `matching._any_of`)."""
         ordered = sorted(words, key=len, reverse=True)
-        return re2.compile("(?:" + "|".join(re2.escape(w) for w in ordered) + ")") if ordered else None
+        return re.compile("(?:" + "|".join(re.escape(w) for w in ordered) + ")") if ordered else None
 
     def _modifier(self, compact: str, start: int) -> tuple[bool, bool]:
         """(negated, intensified) for a word starting at `start`: what the few characters before it say."""
