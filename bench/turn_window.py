@@ -1,7 +1,7 @@
 """Live-turn decoding: character error rate and time for encoder window sizes.
 
 Each reference utterance of the sample calls is cut from its channel (with 0.2 s either
-side, as the endpointer pads) and decoded by `qa_engine.stt.turn.decode_turn` with several
+side, as the endpointer pads) and decoded by `qa_engine.stt.short_window.decode_turn` with several
 windows, against faster-whisper's own full 30 s window (the simplest alternative).
 
     python bench/turn_window.py
@@ -22,7 +22,7 @@ from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
 from qa_engine.stt import ensure_offline_model  # noqa: E402
-from qa_engine.stt.turn import decode_turn  # noqa: E402
+from qa_engine.stt.short_window import decode_turn  # noqa: E402
 from qa_engine.text import to_simplified  # noqa: E402
 
 VARIANTS = {"pad 2 s only": (0.0, 2.0), "min 8 s": (8.0, 2.0), "min 10 s (default)": (10.0, 2.0), "full 30 s": (30.0, 30.0)}

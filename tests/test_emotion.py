@@ -157,7 +157,7 @@ def test_live_call_sends_emotion_and_one_alert_per_escalation():
     live = LiveCall(Engine(load_rules()), "c1")
     kinds = []
     for u in call(("A", 0, 2, "您好"), ("C", 2, 5, "外卖吃出虫子了"), ("C", 5, 8, "还有头发"), ("C", 8, 11, "你们到底管不管凭什么")):
-        live.add(u)
+        live.feed(u)
         kinds.append([(type(e).__name__, getattr(e, "level", None)) for e in live.felt()])
     assert kinds[0] == [("UtteranceEmotion", "calm")]
     assert kinds[1] == [("UtteranceEmotion", "upset"), ("EmotionAlert", "upset")]

@@ -54,7 +54,8 @@ class EmotionCondition(BaseModel):
     min_level: Literal["upset", "angry"] = "upset"
     labels: list[Literal["negative", "angry", "anxious"]] | None = None
 
-    def describe(self) -> str:
+    def in_words(self) -> str:
+        """The condition in words, as findings quote it (for example 客户情绪达到不满)."""
         who = {"agent": "客服", "customer": "客户", "any": ""}[self.speaker]
         return f"{who}情绪达到{ {'upset': '不满', 'angry': '愤怒'}[self.min_level] }"
 
@@ -91,7 +92,8 @@ class Condition(BaseModel):
             found.extend(child.all_phrases())
         return found
 
-    def describe(self) -> str:
+    def in_words(self) -> str:
+        """The condition in words, as findings quote it (for example 客户说「投诉」)."""
         parts = []
         if self.speaker != "any":
             parts.append({"agent": "客服", "customer": "客户"}[self.speaker])
@@ -100,13 +102,13 @@ class Condition(BaseModel):
         if self.rules:
             parts.append("触发规则 " + "/".join(self.rules))
         if self.emotion:
-            parts.append(self.emotion.describe())
+            parts.append(self.emotion.in_words())
         if self.all:
-            parts.append("(" + " 且 ".join(c.describe() for c in self.all) + ")")
+            parts.append("(" + " 且 ".join(c.in_words() for c in self.all) + ")")
         if self.any:
-            parts.append("(" + " 或 ".join(c.describe() for c in self.any) + ")")
+            parts.append("(" + " 或 ".join(c.in_words() for c in self.any) + ")")
         if self.not_:
-            parts.append("非(" + self.not_.describe() + ")")
+            parts.append("非(" + self.not_.in_words() + ")")
         return " ".join(parts) or "任意话语"
 
 
@@ -309,7 +311,7 @@ class SequenceCheck(Check[SequenceSpec]):
                 words = list(dict.fromkeys(w.text for w in call.emotions[trigger].words))
             said = ",说了「" + "、".join(words) + "」" if words else ""
         if matched is None:
-            detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}{said}),{window}未出现({self.spec.expect.describe()})"
+            detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.in_words()}{said}),{window}未出现({self.spec.expect.in_words()})"
             return self.finding(call, trigger, MatchInfo(mode="sequence", detail=detail))
-        detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.describe()}{said}),第 {matched + 1} 句出现({self.spec.expect.describe()})"
+        detail = f"第 {trigger + 1} 句满足触发条件({self.spec.trigger.in_words()}{said}),第 {matched + 1} 句出现({self.spec.expect.in_words()})"
         return self.finding(call, matched, MatchInfo(mode="sequence", detail=detail))

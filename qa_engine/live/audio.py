@@ -78,7 +78,7 @@ class AudioCall:
             for utterance in chunk_utterances(chunk, pieces, self.roles):
                 utterance = self.call.hear(utterance)
                 events.append(utterance)
-                findings = self.call.add(utterance)
+                findings = self.call.feed(utterance)
                 events.extend(findings)
                 events.extend(self.call.felt())  # after the findings: each finding follows its utterance
         return events

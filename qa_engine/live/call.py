@@ -59,7 +59,7 @@ class LiveCall:
         """The utterance with personal data masked: what may be shown, sent or stored."""
         return self.session.hear(utterance)
 
-    def add(self, utterance: Utterance) -> list[Finding]:
+    def feed(self, utterance: Utterance) -> list[Finding]:
         """Score one finished utterance (redacted first); return the findings it settles."""
         findings = self.session.feed(utterance)
         utterance = self.session.call.utterances[-1]
@@ -67,7 +67,7 @@ class LiveCall:
         return findings
 
     def felt(self) -> list[UtteranceEmotion | EmotionAlert]:
-        """The last added utterance's emotion, and an alert when the customer escalated with it."""
+        """The last fed utterance's emotion, and an alert when the customer escalated with it."""
         emotions = self.session.call.emotions
         if not emotions:
             return []

@@ -93,7 +93,7 @@ class StreamingAudioCall:
                     log.warning("call %s: %s", self.call.call_id, exc)
                     continue
                 await self._emit(utterance)
-                findings = self.call.add(utterance)
+                findings = self.call.feed(utterance)
                 for event in [*findings, *self.call.felt()]:
                     await self._emit(event)
 

@@ -180,14 +180,14 @@ async def reload_rules(state: State) -> Any:
         described = await asyncio.to_thread(state.rules.reload)
     except RuleFileError as error:
         problems = [dataclasses.asdict(p) for p in error.problems]
-        body = {"reloaded": False, "problems": problems, "rules": state.rules.describe()}
+        body = {"reloaded": False, "problems": problems, "rules": state.rules.summaries()}
         return JSONResponse(body, status_code=422)
     return {"reloaded": True, "rules": described}
 
 
 @router.get("/rules", summary="Loaded rule sets")
 async def list_rules(state: State) -> dict[str, Any]:
-    return {"default": state.rules.default, "rules": state.rules.describe()}
+    return {"default": state.rules.default, "rules": state.rules.summaries()}
 
 
 health_router = APIRouter()

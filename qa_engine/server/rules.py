@@ -23,7 +23,8 @@ class NamedRules:
     path: Path | None
     engine: Engine
 
-    def describe(self) -> dict:
+    def summary(self) -> dict:
+        """Path, hash, title and rule count: what /v1/rules and a reload answer about this set."""
         rules = self.engine.rules
         return {"path": rules.path, "sha256": rules.sha256, "title": rules.name, "rules": len(rules.checks)}
 
@@ -60,9 +61,10 @@ class RuleLibrary:
         with self._lock:
             return list(self._sets)
 
-    def describe(self) -> dict[str, dict]:
+    def summaries(self) -> dict[str, dict]:
+        """Each rule set's `NamedRules.summary`, by name."""
         with self._lock:
-            return {name: named.describe() for name, named in self._sets.items()}
+            return {name: named.summary() for name, named in self._sets.items()}
 
     def reload(self) -> dict[str, dict]:
         """Load every file again; on any problem raise `RuleFileError` and keep the old rules."""
@@ -70,7 +72,7 @@ class RuleLibrary:
         with self._lock:
             self._sets = fresh
             self.reloads += 1
-        return self.describe()
+        return self.summaries()
 
     def _load_all(self) -> dict[str, NamedRules]:
         loaded: dict[str, NamedRules] = {}

@@ -141,7 +141,7 @@ class ServerState:
         if not full:
             return {"status": "ok", "version": __version__}
         loads = self.audio_loads()
-        rules = {name: {k: v for k, v in info.items() if k != "path"} for name, info in self.rules.describe().items()}
+        rules = {name: {k: v for k, v in info.items() if k != "path"} for name, info in self.rules.summaries().items()}
         return {
             "status": "ok",
             "version": __version__,

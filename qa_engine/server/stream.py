@@ -221,7 +221,7 @@ class StreamHandler:
             return
         assert self.call is not None
         try:
-            findings = self.call.add(message.utterance())
+            findings = self.call.feed(message.utterance())
         except RedactionError as exc:  # fail closed: the turn is dropped, never scored, sent or saved
             log.warning("call %s: a turn was dropped: %s", self.call.call_id, exc)
             await self.error("redaction_failed", f"{exc}; send the next turn")

@@ -69,7 +69,7 @@ class STTOptions(BaseModel):
         "batched pipeline, N windows (cut at the VAD's speech regions) at once (GPU actors).",
     )
     turn_window_seconds: float = Field(
-        10.0, ge=1, le=30, description="Encoder window for a live turn (short: fast; see stt.turn)."
+        10.0, ge=1, le=30, description="Encoder window for a live turn (short: fast; see stt.short_window)."
     )
     window_seconds: float = Field(
         600.0, ge=30, description="Audio decoded and transcribed at a time (bounds memory)."

@@ -44,6 +44,7 @@ from qa_engine.stt.model_store import (
 )
 from qa_engine.stt.normalize import tidy
 from qa_engine.stt.options import STTOptions, VadParams
+from qa_engine.stt.short_window import decode_turn
 from qa_engine.stt.speech import (
     PackedSpeech,
     clip_windows,
@@ -52,8 +53,7 @@ from qa_engine.stt.speech import (
     uncovered_spans,
     vad_padding,
 )
-from qa_engine.stt.turn import decode_turn
-from qa_engine.stt.turns import TimedWord, merge_channels, split_at_pauses
+from qa_engine.stt.utterances import TimedWord, merge_channels, split_at_pauses
 
 __all__ = ["STTOptions", "Transcriber", "VadParams", "WhisperLike", "file_sha256"]
 
@@ -271,7 +271,7 @@ class Transcriber:
 
         Returns one (start, end, text) piece spanning the turn, times shifted by ``offset``,
         or nothing for silence or a known hallucination. Decoded on a short encoder window
-        without word timings (see `stt.turn`): a live turn needs its words fast.
+        without word timings (see `stt.short_window`): a live turn needs its words fast.
         """
         samples = np.asarray(samples, dtype=np.float32)
         if samples.ndim != 1:

@@ -18,7 +18,7 @@ pytest_plugins = ["livekit"]  # its fixtures (not a conftest.py: see tests/serve
 
 def test_live_call_is_the_engine_session(engine, forbidden_ref):
     live = LiveCall(engine, "c1", "A215")
-    streamed = [f for u in forbidden_ref.utterances for f in live.add(u)]
+    streamed = [f for u in forbidden_ref.utterances for f in live.feed(u)]
     assert "forbidden.taboo" in [f.rule_id for f in streamed]
     assert live.report().utterance_count == len(forbidden_ref.utterances)
     assert live.close().findings == engine.score(forbidden_ref).findings

@@ -17,7 +17,7 @@ from qa_engine.pii import Redactor
 from qa_engine.pii.audio import TONE_HZ, read_recording, redact_audio
 from qa_engine.report.html import HtmlReportWriter
 from qa_engine.rulefile import load_rules, load_rules_text
-from qa_engine.stt.turns import TimedWord, merge_channels, split_at_pauses
+from qa_engine.stt.utterances import TimedWord, merge_channels, split_at_pauses
 
 PII = Path(__file__).resolve().parents[2] / "samples" / "pii"
 CALLS = sorted(p.name.removesuffix(".ref.json") for p in PII.glob("*.ref.json"))

@@ -63,7 +63,7 @@ def test_bundled_model_transcribes_a_sample_call(tmp_path_factory):
 
 
 def test_live_turn_decoding_on_a_short_window():
-    """The live path (stt.turn) hears a real turn of a sample call."""
+    """The live path (stt.short_window) hears a real turn of a sample call."""
     import json
 
     from faster_whisper import decode_audio

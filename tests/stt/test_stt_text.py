@@ -8,7 +8,7 @@ import pytest
 from qa_engine.stt import is_hallucination, is_known_hallucination, match_key, to_simplified
 from qa_engine.stt.hallucination import is_silence_hallucination
 from qa_engine.stt.speech import pack_speech, uncovered_spans
-from qa_engine.stt.turns import TimedWord, merge_channels, split_at_pauses
+from qa_engine.stt.utterances import TimedWord, merge_channels, split_at_pauses
 
 
 def test_split_at_pauses_joins_words_and_breaks_at_long_gaps():
