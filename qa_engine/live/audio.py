@@ -7,7 +7,7 @@ server uses the same pieces but queues transcription on a shared worker
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from qa_engine.live.vad import EndpointConfig, SpeechChunk
 from qa_engine.models import CallReport, Finding, Speaker, Utterance, UtteranceEmotion
 from qa_engine.voice import with_voice
 
+if TYPE_CHECKING:
+    from qa_engine.stt.utterances import TimedText
+
 LiveEvent = Utterance | Finding | UtteranceEmotion | EmotionAlert
 """What a live call yields: a recognised utterance, its emotion (and an alert when the customer
 escalates), or a finding as soon as it is decided."""
@@ -25,10 +28,10 @@ escalates), or a finding as soon as it is decided."""
 class Recognizer(Protocol):
     """What live audio needs from speech-to-text: `stt.Transcriber.transcribe_samples`."""
 
-    def transcribe_samples(self, samples: np.ndarray, offset: float = 0.0) -> list[tuple[float, float, str]]: ...
+    def transcribe_samples(self, samples: np.ndarray, offset: float = 0.0) -> list[TimedText]: ...
 
 
-def chunk_utterances(chunk: SpeechChunk, pieces: list[tuple[float, float, str]], roles: tuple[Speaker, ...]) -> list[Utterance]:
+def chunk_utterances(chunk: SpeechChunk, pieces: list[TimedText], roles: tuple[Speaker, ...]) -> list[Utterance]:
     """The recognised pieces of a chunk as utterances of the chunk's channel."""
     speaker = roles[chunk.channel]
     return [

@@ -15,6 +15,7 @@ import numpy as np
 
 from qa_engine.models import CallTranscript
 from qa_engine.stt.audio import SAMPLE_RATE
+from qa_engine.stt.utterances import TimedText
 
 TOLERANCE_S = 0.35
 """How far an utterance may stick out of a chunk (VAD padding and timing jitter)."""
@@ -26,13 +27,13 @@ class ReferenceRecognizer:
         self.delay_s = delay_s
         self.calls = 0
 
-    def transcribe_samples(self, samples: np.ndarray, offset: float = 0.0) -> list[tuple[float, float, str]]:
+    def transcribe_samples(self, samples: np.ndarray, offset: float = 0.0) -> list[TimedText]:
         self.calls += 1
         if self.delay_s:
             time.sleep(self.delay_s)
         end = offset + len(samples) / SAMPLE_RATE
         return [
-            (u.start, u.end, u.text)
+            TimedText(u.start, u.end, u.text)
             for u in self.utterances
             if u.start >= offset - TOLERANCE_S and u.end <= end + TOLERANCE_S
         ]

@@ -53,7 +53,7 @@ from qa_engine.stt.speech import (
     uncovered_spans,
     vad_padding,
 )
-from qa_engine.stt.utterances import TimedWord, merge_channels, split_at_pauses
+from qa_engine.stt.utterances import TimedText, TimedWord, merge_channels, split_at_pauses
 
 __all__ = ["STTOptions", "Transcriber", "VadParams", "WhisperLike", "file_sha256"]
 
@@ -74,7 +74,7 @@ class _Decoded:
     transcribing it again would only invent the same text.
     """
 
-    words: list[tuple[float, float, str]] = field(default_factory=list)
+    words: list[TimedWord] = field(default_factory=list)  # times in the channel's window
     heard: list[tuple[float, float]] = field(default_factory=list)
     dropped: int = 0
 
@@ -266,10 +266,10 @@ class Transcriber:
 
     def transcribe_samples(
         self, samples: np.ndarray, offset: float = 0.0
-    ) -> list[tuple[float, float, str]]:
+    ) -> list[TimedText]:
         """Transcribe one live turn of 16 kHz float32 audio (already cut by an endpointer).
 
-        Returns one (start, end, text) piece spanning the turn, times shifted by ``offset``,
+        Returns one `TimedText` spanning the turn, times shifted by ``offset``,
         or nothing for silence or a known hallucination. Decoded on a short encoder window
         without word timings (see `stt.short_window`): a live turn needs its words fast.
         """
@@ -282,7 +282,7 @@ class Transcriber:
         text = tidy(text)
         if not text or is_hallucination(text, no_speech_prob, 0.0, rms(samples)):
             return []
-        return [(offset, offset + samples.size / SAMPLE_RATE, text)]
+        return [TimedText(offset, offset + samples.size / SAMPLE_RATE, text)]
 
     def _decode_turn(self, samples: np.ndarray) -> tuple[str, float]:
         """Short-window decoding on a faster-whisper model; the standard call on any other."""
@@ -324,7 +324,7 @@ class Transcriber:
             for span in uncovered_spans(missing, passes[-1].heard)[:_MAX_SINGLE_RETRIES]:
                 passes.append(self._decode(pack_speech(samples, [span])))
         words = sorted(
-            (TimedWord(offset + a, offset + b, text) for p in passes for a, b, text in p.words),
+            (TimedWord(offset + w.start, offset + w.end, w.text) for p in passes for w in p.words),
             key=lambda w: (w.start, w.end),
         )
         return words, sum(p.dropped for p in passes), len(missing)
@@ -370,9 +370,9 @@ class Transcriber:
                 out.dropped += 1
                 out.heard.append(packed.to_original(segment.start, segment.end))
                 continue
-            for start, end, text in _segment_words(segment):
-                span = packed.to_original(start, end)
-                out.words.append((*span, text))
+            for word in _segment_words(segment):
+                span = packed.to_original(word.start, word.end)
+                out.words.append(TimedWord(*span, word.text))
                 out.heard.append(span)
         return out
 
@@ -384,16 +384,16 @@ class Transcriber:
         return is_silence_hallucination(segment.no_speech_prob, segment.avg_logprob, rms(span))
 
 
-def _segment_words(segment: Any) -> Iterator[tuple[float, float, str]]:
-    """A segment's timed words; the segment itself when word times are missing."""
+def _segment_words(segment: Any) -> Iterator[TimedWord]:
+    """A segment's timed words (times in the packed audio); the segment itself when word times are missing."""
     words = segment.words or []
     if not words:
         if segment.text.strip():
-            yield segment.start, segment.end, segment.text
+            yield TimedWord(segment.start, segment.end, segment.text)
         return
     for word in words:
         if word.word.strip():
-            yield word.start, word.end, word.word
+            yield TimedWord(word.start, word.end, word.word)
 
 
 def _channel_mode(window: AudioWindow) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from qa_engine.models import Speaker, Utterance
 from qa_engine.stt.normalize import tidy
@@ -24,14 +25,31 @@ class TimedWord:
     text: str
 
 
+class TimedText(NamedTuple):
+    """Text said from `start` to `end` seconds into the call: words joined at pauses, or a
+    live turn as a recognizer hears it (`Transcriber.transcribe_samples`)."""
+
+    start: float
+    end: float
+    text: str
+
+
+class CharTimedText(NamedTuple):
+    """A `TimedText` with the time of the word each of its characters came from
+    (`char_times`, None when unsure): what an utterance from a recording is made of."""
+
+    start: float
+    end: float
+    text: str
+    char_times: list[tuple[float, float]] | None
+
+
 def split_at_pauses(
     words: Iterable[TimedWord], pause: float, *, timed: bool = False
-) -> list[tuple[float, float, str]]:
-    """Join words into (start, end, text) pieces, breaking at gaps of ``pause`` or more.
-
-    With ``timed``, each piece has a fourth item: `char_times` of its text and words.
-    """
-    pieces: list[tuple] = []
+) -> list[TimedText] | list[CharTimedText]:
+    """Join words into pieces, breaking at gaps of ``pause`` or more: `TimedText`, or with
+    ``timed`` `CharTimedText` (the `char_times` of each piece's text and words)."""
+    pieces: list = []
     current: list[TimedWord] = []
     for word in sorted(words, key=lambda w: (w.start, w.end)):
         if current and word.start - max(w.end for w in current) >= pause:
@@ -40,7 +58,7 @@ def split_at_pauses(
         current.append(word)
     if current:
         pieces.append(_join(current, timed))
-    return [p for p in pieces if p[2]]
+    return [p for p in pieces if p.text]
 
 
 def char_times(text: str, words: Sequence[TimedWord]) -> list[tuple[float, float]] | None:
@@ -66,17 +84,16 @@ def char_times(text: str, words: Sequence[TimedWord]) -> list[tuple[float, float
     return out if k == len(owners) else None
 
 
-def _join(words: Sequence[TimedWord], timed: bool = False) -> tuple:
+def _join(words: Sequence[TimedWord], timed: bool = False) -> TimedText | CharTimedText:
     start = max(0.0, min(w.start for w in words))
     end = max(start, max(w.end for w in words))
     text = tidy("".join(w.text for w in words))
     if timed:
-        return round(start, 3), round(end, 3), text, char_times(text, words)
-    return round(start, 3), round(end, 3), text
+        return CharTimedText(round(start, 3), round(end, 3), text, char_times(text, words))
+    return TimedText(round(start, 3), round(end, 3), text)
 
 
-def merge_channels(channels: Sequence[tuple[Speaker, Sequence[tuple[float, float, str]]]]
-                   ) -> list[Utterance]:
+def merge_channels(channels: Sequence[tuple[Speaker, Sequence[TimedText | CharTimedText]]]) -> list[Utterance]:
     """All parties' utterances in one list, ordered by start time (then end, then channel).
 
     Overlaps and gaps are kept as recognised: the engine's interruption and silence rules
@@ -84,10 +101,11 @@ def merge_channels(channels: Sequence[tuple[Speaker, Sequence[tuple[float, float
     """
     keyed = []
     for index, (speaker, pieces) in enumerate(channels):
-        for start, end, text, *timing in pieces:
-            utterance = Utterance(speaker=speaker, start=start, end=end, text=text)
-            if timing and timing[0] is not None:
-                utterance._char_times = timing[0]
-            keyed.append((start, end, index, utterance))
+        for piece in pieces:
+            utterance = Utterance(speaker=speaker, start=piece.start, end=piece.end, text=piece.text)
+            timing = getattr(piece, "char_times", None)
+            if timing is not None:
+                utterance._char_times = timing
+            keyed.append((piece.start, piece.end, index, utterance))
     keyed.sort(key=lambda item: item[:3])
     return [item[3] for item in keyed]

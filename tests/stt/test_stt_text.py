@@ -8,7 +8,7 @@ import pytest
 from qa_engine.stt import is_hallucination, is_known_hallucination, match_key, to_simplified
 from qa_engine.stt.hallucination import is_silence_hallucination
 from qa_engine.stt.speech import pack_speech, uncovered_spans
-from qa_engine.stt.utterances import TimedWord, merge_channels, split_at_pauses
+from qa_engine.stt.utterances import TimedText, TimedWord, merge_channels, split_at_pauses
 
 
 def test_split_at_pauses_joins_words_and_breaks_at_long_gaps():
@@ -25,8 +25,8 @@ def test_split_keeps_spaces_only_between_latin_words():
 
 
 def test_merge_orders_by_start_and_keeps_overlaps_and_gaps():
-    agent = [(0.0, 3.0, "您好"), (10.0, 12.0, "再见")]
-    customer = [(2.5, 4.0, "喂"), (10.0, 11.0, "拜拜")]
+    agent = [TimedText(0.0, 3.0, "您好"), TimedText(10.0, 12.0, "再见")]
+    customer = [TimedText(2.5, 4.0, "喂"), TimedText(10.0, 11.0, "拜拜")]
     merged = merge_channels([("agent", agent), ("customer", customer)])
     assert [(u.speaker, u.start, u.end) for u in merged] == [
         ("agent", 0.0, 3.0),
