@@ -45,7 +45,7 @@ def run(label: str, options: STTOptions, calls) -> None:
         started = time.perf_counter()
         heard = transcriber.transcribe(audio)
         wall += time.perf_counter() - started
-        duration += float(heard.stt["duration"])
+        duration += float(heard.stt.duration)
         err, n = score(channel_text(reference, None), channel_text(heard, None))
         errors, length = errors + err, length + n
     print(f"{label:<28} {record['device']:>5} {record['compute_type']:>8} {record['decoding']:>12} "

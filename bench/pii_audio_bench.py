@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         heard = transcriber.transcribe(audio)
         stt_seconds += time.perf_counter() - started
-        audio_seconds += heard.stt["duration"]
+        audio_seconds += heard.stt.duration
         redacted = redactor.redact_transcript(heard)
         for item in truth:
             found[item[0]].append(recalled(item, redacted.pii.spans, redacted))

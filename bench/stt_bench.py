@@ -185,7 +185,7 @@ def main() -> int:
         t0 = time.perf_counter()
         hyp = transcriber.transcribe(audio_path)
         elapsed = time.perf_counter() - t0
-        dur = float(hyp.stt["duration"])
+        dur = float(hyp.stt.duration)
         wall += elapsed
         duration += dur
         row = f"{ref.call_id:24} {dur:6.1f}"

@@ -143,7 +143,8 @@ class CallScorer:
             transcript = attach_voice(transcript, source.audio, self._roles())
         except Exception as error:  # one bad call must not stop the batch
             return Heard(error=failure_message(source, error), seconds=time.perf_counter() - started)
-        audio_seconds = float((transcript.stt or {}).get("duration", 0.0))
+        stt = transcript.stt
+        audio_seconds = float(stt.duration if stt and "duration" in stt.model_fields_set else 0.0)
         return Heard(transcript, audio_seconds, seconds=time.perf_counter() - started)
 
     def score_heard(self, source: CallSource, heard: Heard) -> CallOutcome:

@@ -11,7 +11,7 @@ from qa_engine import __version__
 from qa_engine.emotion import EmotionAnalyzer, EmotionTrack
 from qa_engine.kinds.base import CallState
 from qa_engine.metrics import compute_metrics
-from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, Utterance
+from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, SttRecord, Utterance
 from qa_engine.pii import Redactor
 from qa_engine.pii.config import ENTITY_NAMES
 from qa_engine.rulefile import RuleSet
@@ -45,7 +45,7 @@ class Session:
         agent_id: str | None = None,
         roles_known: bool = True,
         source: str | None = None,
-        stt: dict | None = None,
+        stt: SttRecord | dict | None = None,
         redacted: bool = False,
     ) -> None:
         self.engine = engine
@@ -53,7 +53,9 @@ class Session:
         self.redactor = engine.redactor.live() if engine.redactor is not None and not redacted else None
         self._heard: Utterance | None = None
         self.call = CallState(call_id=call_id, agent_id=agent_id, roles_known=roles_known, emotion_track=EmotionTrack())
-        recorded = (stt or {}).get("duration")
+        if isinstance(stt, dict):
+            stt = SttRecord.model_validate(stt)
+        recorded = stt.duration if stt is not None else None
         self.call.recording_seconds = float(recorded) if isinstance(recorded, int | float) else None
         self.checks = [c for c in engine.rules.checks if roles_known or not c.requires_roles]
         self.not_checked = [
@@ -171,7 +173,7 @@ class Engine:
         agent_id: str | None = None,
         roles_known: bool = True,
         source: str | None = None,
-        stt: dict | None = None,
+        stt: SttRecord | dict | None = None,
         redacted: bool = False,
     ) -> Session:
         return Session(self, call_id, agent_id, roles_known, source, stt, redacted)
@@ -187,7 +189,7 @@ class Engine:
             session.feed(utterance)
         return session.close()
 
-    def provenance(self, source: str | None = None, stt: dict | None = None) -> Provenance:
+    def provenance(self, source: str | None = None, stt: SttRecord | dict | None = None) -> Provenance:
         return Provenance(
             engine_version=__version__,
             rules_path=self.rules.path,

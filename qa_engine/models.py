@@ -9,7 +9,15 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 Speaker = Literal["agent", "customer", "unknown"]
 """`unknown` is what mono speech-to-text produces: the roles cannot be told apart."""
@@ -192,6 +200,58 @@ class PiiRecord(BaseModel):
     spans: list[PiiSpan] = Field(default_factory=list)
 
 
+class SttRecord(BaseModel):
+    """How a transcript was made: the fields `stt.Transcriber` writes (settings, what 'auto'
+    became, the audio's format and hash, counts). Every field is optional and others are
+    kept (`extra="allow"`: the live server adds `live`, a reference recognizer its own), and
+    it serialises as it was given: the keys given, in their order, values unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+
+    engine: str | None = None
+    engine_version: str | None = None
+    options: dict[str, Any] | None = None
+    model_path: str | None = None
+    device: str | None = None
+    compute_type: str | None = None
+    cpu_threads: int | None = None
+    model_sha256: str | None = None
+    vad_method: str | None = None
+    decoding: str | None = None
+    skipped_speech_retry: bool | None = None
+    word_timestamps: bool | None = None
+    condition_on_previous_text: bool | None = None
+    script: str | None = None
+    hallucination_filter: bool | None = None
+    mode: str | None = None
+    channels: int | None = None
+    source_format: str | None = None
+    source_codec: str | None = None
+    source_sample_rate: int | None = None
+    duration: int | float | None = None
+    audio_sha256: str | None = None
+    dropped_segments: int | None = None
+    recovered_spans: int | None = None
+
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: Any, handler):
+        record = handler(data)
+        if isinstance(data, dict):
+            record._order = tuple(data)
+        return record
+
+    @model_serializer(mode="wrap")
+    def _as_given(self, handler):
+        if isinstance(self, dict):  # put in unvalidated (model_copy(update=...)): written as it was
+            return self
+        data = handler(self)
+        given = self._order or (*(k for k in type(self).model_fields if k in self.model_fields_set), *(self.model_extra or {}))
+        return {key: data[key] for key in given if key in data}
+
+
 class CallTranscript(BaseModel):
     """A whole call as the engine reads it; `source` and `stt` record where it came from."""
 
@@ -202,7 +262,7 @@ class CallTranscript(BaseModel):
     utterances: list[Utterance]
     source: str | None = None
     audio: str | None = None
-    stt: dict[str, Any] | None = None
+    stt: SttRecord | None = None
     pii: PiiRecord | None = None
 
     _ids_encodable = field_validator("call_id", "agent_id")(_encodable)
@@ -257,7 +317,7 @@ class Provenance(BaseModel):
     rules_sha256: str | None = None
     rules_name: str | None = None
     source: str | None = None
-    stt: dict[str, Any] | None = None
+    stt: SttRecord | None = None
     redaction: dict[str, Any] | None = None
 
 

@@ -77,7 +77,7 @@ def attach_voice(
     """Measure every utterance of a stereo recording on its speaker's channel (bounded memory: by window)."""
     from qa_engine.stt.audio import iter_windows
 
-    if (transcript.stt or {}).get("mode") not in (None, "stereo"):
+    if (transcript.stt.mode if transcript.stt else None) not in (None, "stereo"):
         return transcript
     utterances = list(transcript.utterances)
     for window in iter_windows(path):

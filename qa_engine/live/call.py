@@ -11,7 +11,16 @@ from pydantic import BaseModel
 
 from qa_engine.emotion import LEVELS
 from qa_engine.engine import Engine
-from qa_engine.models import CallReport, CallTranscript, Finding, Level, Speaker, Utterance, UtteranceEmotion
+from qa_engine.models import (
+    CallReport,
+    CallTranscript,
+    Finding,
+    Level,
+    Speaker,
+    SttRecord,
+    Utterance,
+    UtteranceEmotion,
+)
 
 
 class EmotionAlert(BaseModel):
@@ -40,7 +49,7 @@ class LiveCall:
         *,
         roles: tuple[Speaker, ...] = ("agent", "customer"),
         source: str = "live",
-        stt: dict | None = None,
+        stt: SttRecord | dict | None = None,
     ) -> None:
         roles_known = "unknown" not in roles and len(roles) > 1
         self.session = engine.session(call_id, agent_id, roles_known, source, stt)

@@ -48,10 +48,12 @@ def mute_spans(transcript: CallTranscript, channels: int, margin: float | None =
     if transcript.pii is None:
         raise RedactionError("the transcript was not redacted; no redacted recording can be made")
     roles: Sequence[str] = ("agent", "customer")
-    options = ((transcript.stt or {}).get("options") or {})
+    stt = transcript.stt
+    options = (stt.options if stt else None) or {}
     if options.get("channel_roles"):
         roles = tuple(options["channel_roles"])
-    stereo = channels >= 2 and (transcript.stt or {}).get("mode", "stereo") == "stereo"
+    mode = stt.mode if stt and "mode" in stt.model_fields_set else "stereo"
+    stereo = channels >= 2 and mode == "stereo"
     out: list[MuteSpan] = []
     for span in transcript.pii.spans:
         pad = margin if margin is not None else (WORDS_MARGIN if span.timing == "words" else INTERPOLATED_MARGIN)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa_engine.models import CallReport, CallTranscript
+from qa_engine.models import CallReport, CallTranscript, SttRecord
 from qa_engine.rulefile import RuleFileError
 from qa_engine.server.config import ServerConfig
 from qa_engine.server.rules import NamedRules
@@ -167,9 +167,9 @@ async def receive_upload(request: Request, folder: Path, suffix: str) -> Path:
 def public_report(report: CallReport) -> CallReport:
     """The report as clients see it: without the server's own file paths (the model's)."""
     provenance = report.provenance
-    if provenance is None or not provenance.stt or "model_path" not in provenance.stt:
+    if provenance is None or not provenance.stt or "model_path" not in provenance.stt.model_fields_set:
         return report
-    stt = {k: v for k, v in provenance.stt.items() if k != "model_path"}
+    stt = SttRecord.model_validate({k: v for k, v in provenance.stt.model_dump().items() if k != "model_path"})
     return report.model_copy(update={"provenance": provenance.model_copy(update={"stt": stt})})
 
 

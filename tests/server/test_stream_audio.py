@@ -38,7 +38,7 @@ def test_audio_call_gives_transcripts_findings_and_report(server, engine, forbid
     report = result.report
     assert report is not None and report.score == batch.score == 0.0
     assert report.agent_id == "A215" and report.provenance.source == "live:audio"
-    assert report.provenance.stt["live"]["endpointing"]["max_utterance_s"] == 15.0
+    assert report.provenance.stt.live["endpointing"]["max_utterance_s"] == 15.0
     saved = server.out_dir / f"{FORBIDDEN}.report.json"
     assert saved.exists() and (server.out_dir / f"{FORBIDDEN}.transcript.json").exists()
 
@@ -67,4 +67,4 @@ def test_real_whisper_hears_the_forbidden_phrase(start_server, forbidden_pcm, en
     expected = [f.start for f in engine.score(ref).findings if f.rule_id == "forbidden.taboo" and f.end < cut]
     taboo = [r.message for r in result.findings if r.message.rule_id == "forbidden.taboo"]
     assert any(abs(f.start - start) < 0.5 for f in taboo for start in expected), (taboo, heard)
-    assert result.report.provenance.stt["engine"] == "faster-whisper"
+    assert result.report.provenance.stt.engine == "faster-whisper"

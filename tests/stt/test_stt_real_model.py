@@ -58,8 +58,8 @@ def test_bundled_model_transcribes_a_sample_call(tmp_path_factory):
         ref_text = "".join(u.text for u in ref.utterances if u.speaker == speaker)
         hyp_text = "".join(u.text for u in got.utterances if u.speaker == speaker)
         assert _cer(ref_text, hyp_text) <= bound, (speaker, hyp_text)
-    assert got.stt["compute_type"] == "int8"
-    assert got.stt["model_sha256"] == model_store.OFFLINE_MODEL_SHA256
+    assert got.stt.compute_type == "int8"
+    assert got.stt.model_sha256 == model_store.OFFLINE_MODEL_SHA256
 
 
 def test_live_turn_decoding_on_a_short_window():

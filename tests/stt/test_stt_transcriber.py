@@ -49,10 +49,10 @@ def test_stereo_channels_become_agent_and_customer_in_time_order(
     ]
     assert transcript.call_id == "call"
     assert transcript.audio == str(path)
-    assert transcript.stt["mode"] == "stereo"
-    assert transcript.stt["dropped_segments"] == 1
-    assert transcript.stt["options"]["channel_roles"] == ["agent", "customer"]
-    assert len(transcript.stt["audio_sha256"]) == 64
+    assert transcript.stt.mode == "stereo"
+    assert transcript.stt.dropped_segments == 1
+    assert transcript.stt.options["channel_roles"] == ["agent", "customer"]
+    assert len(transcript.stt.audio_sha256) == 64
     # Each channel went to the model on its own, with the options the brief asks for.
     assert len(fake_model.calls) == 2
     for call in fake_model.calls:
@@ -67,7 +67,7 @@ def test_speech_whisper_skipped_is_transcribed_again(tmp_path, fake_model, fake_
     fake_model.skip_once = True
     transcript = Transcriber(model=fake_model).transcribe(path)
     assert [u.text for u in transcript.utterances] == ["您好", "请问有什么可以帮您", "再见"]
-    assert transcript.stt["recovered_spans"] == 2  # both skipped turns, in one more pass
+    assert transcript.stt.recovered_spans == 2  # both skipped turns, in one more pass
     assert len(fake_model.calls) == 2
 
 
@@ -92,7 +92,7 @@ def test_mono_is_transcribed_once_as_unknown(tmp_path, fake_model, fake_vad):
         ("unknown", "您好"), ("unknown", "再见"),
     ]
     assert len(fake_model.calls) == 1
-    assert transcript.stt["mode"] == "mono"
+    assert transcript.stt.mode == "mono"
 
 
 def test_identical_channels_are_treated_as_mono(tmp_path, fake_model, fake_vad):
@@ -110,7 +110,7 @@ def test_silent_call_gives_no_utterances_without_asking_the_model(
     transcript = Transcriber(model=fake_model).transcribe(path)
     assert transcript.utterances == []
     assert fake_model.calls == []
-    assert transcript.stt["duration"] == pytest.approx(5.0)
+    assert transcript.stt.duration == pytest.approx(5.0)
 
 
 def test_windows_keep_call_time(tmp_path, fake_model, fake_vad):
