@@ -243,6 +243,10 @@ class SttRecord(BaseModel):
             record._order = tuple(data)
         return record
 
+    def __bool__(self) -> bool:
+        """False when nothing was recorded, as the empty dict it replaces."""
+        return bool(self.model_fields_set or self.model_extra)
+
     @model_serializer(mode="wrap")
     def _as_given(self, handler):
         if isinstance(self, dict):  # put in unvalidated (model_copy(update=...)): written as it was

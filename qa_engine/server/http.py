@@ -167,9 +167,10 @@ async def receive_upload(request: Request, folder: Path, suffix: str) -> Path:
 def public_report(report: CallReport) -> CallReport:
     """The report as clients see it: without the server's own file paths (the model's)."""
     provenance = report.provenance
-    if provenance is None or not provenance.stt or "model_path" not in provenance.stt.model_fields_set:
+    recorded = provenance.model_dump()["stt"] if provenance is not None else None
+    if not recorded or "model_path" not in recorded:
         return report
-    stt = SttRecord.model_validate({k: v for k, v in provenance.stt.model_dump().items() if k != "model_path"})
+    stt = SttRecord.model_validate({k: v for k, v in recorded.items() if k != "model_path"})
     return report.model_copy(update={"provenance": provenance.model_copy(update={"stt": stt})})
 
 

@@ -359,7 +359,7 @@ class Store:
             "rules_path": prov.rules_path,
             "rules_sha256": prov.rules_sha256,
             "source": prov.source,
-            "stt": _json_safe(prov.stt.model_dump(mode="json") if prov.stt else None),
+            "stt": _json_safe(prov.model_dump(mode="json")["stt"]),
             "redaction": _json_safe(prov.redaction),
             "metrics": report.metrics.model_dump(mode="json") if report.metrics is not None else None,
             "emotions": [e.model_dump(mode="json") for e in report.emotions] or None,

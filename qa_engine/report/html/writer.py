@@ -195,7 +195,7 @@ class HtmlReportWriter:
             gap=self._gap,
             has_transcript=transcript is not None,
             audio_src=audio_src,
-            stt_json=json.dumps(report.provenance.stt.model_dump(mode="json"), ensure_ascii=False, indent=1)
+            stt_json=json.dumps(report.provenance.model_dump(mode="json")["stt"], ensure_ascii=False, indent=1)
             if report.provenance and report.provenance.stt
             else None,
         )
