@@ -10,8 +10,8 @@ alerts of all the calls, and each alert with its evidence.
     .venv/bin/python bench/alert_bench.py [--audio FILE[=REF.json] ...] [--threads 2] [--repeat 1]
 
 Default calls: tests/fixtures/audio/raised_voice_05.flac (the complaint sample with the
-customer's last turns raised +8 dB: its reference is audio_complaint_05.ref.json) and
-samples/audio/audio_complaint_05.flac. Target: p95 <= 1.5 s (a bench, not a timed test).
+customer's last turns raised +8 dB: its reference is audio_complaint_05.ref.json),
+samples/audio/audio_complaint_05.flac and audio_forbidden_02.flac (upset, then 什么态度). Target: p95 <= 1.5 s (a bench, not a timed test).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ SAMPLES = ROOT / "samples" / "audio"
 DEFAULT_CALLS = [
     f"{ROOT / 'tests' / 'fixtures' / 'audio' / 'raised_voice_05.flac'}={SAMPLES / 'audio_complaint_05.ref.json'}",
     str(SAMPLES / "audio_complaint_05.flac"),
+    str(SAMPLES / "audio_forbidden_02.flac"),
 ]
 
 
