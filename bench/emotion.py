@@ -5,10 +5,12 @@ every customer utterance with the rule set's emotion analyser and prints precisi
 recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
 bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
 (bench/real_calls/heldout.txt, not read while tuning) separately; then the sample audio's
-customer turns against samples/audio/upset.csv (voice included); then the cost of the text
-emotion against the rule engine per call.
+customer turns against samples/audio/upset.csv, once from the reference transcripts and once
+from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
+reference turn counts as found when a recognised customer utterance overlapping it in time
+is upset); then the cost of the text emotion against the rule engine per call.
 
-    python bench/emotion.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--errors]
+    python bench/emotion.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--errors] [--no-audio]
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def main() -> None:
     parser.add_argument("source", type=Path, help="DESED checkout, or its dev.json")
     parser.add_argument("--rules", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("out/real_calls"))
-    parser.add_argument("--errors", action="store_true", help="list false positives and misses (tuning calls only)")
+    parser.add_argument("--errors", action="store_true", help="list false positives and misses (tuning calls and sample audio)")
+    parser.add_argument("--no-audio", action="store_true", help="skip the sample audio (speech-to-text)")
     args = parser.parse_args()
 
     engine = Engine(load_rules(args.rules), keep_pii=True)
@@ -112,10 +115,13 @@ def main() -> None:
     measure("all labelled calls", engine, calls, labels, False)
     measure("tuning calls", engine, [c for c in calls if c.call_id not in heldout], labels, args.errors)
     measure("held-out calls (not read tuning)", engine, [c for c in calls if c.call_id in heldout], labels, False)
-    if AUDIO_UPSET.exists():
-        from audio_emotion import sample_audio_calls
+    if AUDIO_UPSET.exists() and not args.no_audio:
+        from audio_emotion import measure_audio, sample_audio_calls
 
-        measure("sample audio (voice included)", engine, sample_audio_calls(), read_upset(AUDIO_UPSET), args.errors)
+        audio_calls = sample_audio_calls()
+        audio_labels = read_upset(AUDIO_UPSET)
+        measure("sample audio, reference text", engine, [c.reference for c in audio_calls], audio_labels, args.errors)
+        measure_audio("sample audio, STT + voice", engine, audio_calls, audio_labels, args.errors)
     cost(engine, calls)
 
 

@@ -105,6 +105,19 @@ def builtin_lexicon() -> dict[str, list[str]]:
     return {name: [str(w) for w in data.get(name) or []] for name in LEXICON_CLASSES}
 
 
+@lru_cache(maxsize=1)
+def builtin_patterns() -> dict[str, list[str]]:
+    """Grievance shapes as RE2 patterns by class (the lexicon's `patterns:`): e.g. time that
+    has passed (都两个小时了), something still not done (还没退), a refusal (不给我退), harm
+    after eating (吃了以后拉肚子): counted where no lexicon word already covers the text."""
+    data = yaml.safe_load(_BUILTIN.read_text(encoding="utf-8"))
+    patterns = data.get("patterns") or {}
+    unknown = set(patterns) - set(WORD_CLASSES)
+    if unknown:
+        raise ValueError(f"emotion lexicon patterns: unknown classes {sorted(unknown)}")
+    return {name: [str(p) for p in patterns[name] or []] for name in patterns}
+
+
 
 @dataclass
 class _SpeakerTrack:
@@ -139,6 +152,13 @@ class EmotionAnalyzer:
                 if compact and compact not in self.kind_of:
                     self.kind_of[compact] = name
         self.pattern = self._alternation(self.kind_of)
+        shapes = builtin_patterns()
+        self.shape_kinds = list(shapes)
+        self.shapes = (
+            re2.compile("|".join("(" + "|".join(f"(?:{p})" for p in shapes[k]) + ")" for k in self.shape_kinds))
+            if any(shapes.values())
+            else None
+        )
         self.intensifiers = tuple(sorted({compact_form(w) for w in words["intensifiers"]} - {""}, key=len, reverse=True))
         self.negations = tuple(sorted({compact_form(w) for w in words["negations"]} - {""}, key=len, reverse=True))
 
@@ -171,12 +191,22 @@ class EmotionAnalyzer:
         speaker = track.speakers.setdefault(utterance.speaker, _SpeakerTrack())
         heard_now: set[str] = set()
         if self.pattern is not None and compact:
+            found = []
+            covered: list[tuple[int, int]] = []
             for match in self.pattern.finditer(compact):
-                word = match.group()
-                kind = self.kind_of[word]
+                covered.append((match.start(), match.end()))
+                found.append((match.start(), match.end(), match.group(), self.kind_of[match.group()]))
+            if self.shapes is not None:
+                for match in self.shapes.finditer(compact):
+                    start, end = match.start(), match.end()
+                    if any(start < b and a < end for a, b in covered):
+                        continue  # a lexicon word (or a calm phrase) already speaks for this text
+                    group = next(g for g in range(1, len(self.shape_kinds) + 1) if match.group(g) is not None)
+                    found.append((start, end, match.group(), self.shape_kinds[group - 1]))
+            found.sort()
+            for start, end, word, kind in found:
                 if kind == "calm":
                     continue
-                start, end = match.start(), match.end()
                 negated, intensified = self._modifier(compact, start)
                 weight = self.weights[kind]
                 if negated:

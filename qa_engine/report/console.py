@@ -17,7 +17,14 @@ from rich.progress import (
 from rich.table import Table
 
 from qa_engine.models import CallReport
-from qa_engine.report.labels import category_costs, finding_line, fmt_points, speaker_label, verdict
+from qa_engine.report.labels import (
+    LEVEL_LABELS,
+    category_costs,
+    finding_line,
+    fmt_points,
+    speaker_label,
+    verdict,
+)
 from qa_engine.rulefile import Problem, RuleSet
 
 
@@ -106,7 +113,7 @@ def metrics_line(report: CallReport) -> str:
     assert m is not None
     ratio = "-" if m.agent_talk_ratio is None else f"{m.agent_talk_ratio:.0%}"
     latency = "-" if m.response_latency_mean is None else f"{m.response_latency_mean:.1f}/{m.response_latency_max:.1f}s"
-    names = {"calm": "平静", "upset": "不满", "angry": "愤怒", None: "-"}
+    names = LEVEL_LABELS
     ending = " 结束时客户仍不满" if m.ended_upset else ""
     return (
         f"   指标 客服占比 {ratio} 静默 {m.non_talk:.0f}s 最长独白 {m.longest_agent_monologue:.0f}s "

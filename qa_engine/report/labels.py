@@ -77,3 +77,42 @@ def category_costs(report: CallReport, category_label: Callable[[str], str]) -> 
     """The categories that cost points, costliest first, as 'label -points'."""
     items = sorted(report.category_deductions.items(), key=lambda kv: -kv[1])
     return [f"{category_label(category)} -{points:g}" for category, points in items if points]
+
+
+LEVEL_LABELS = {"calm": "平静", "upset": "不满", "angry": "愤怒", None: "-"}
+"""The customer's emotion level (qa_engine.emotion.LEVELS)."""
+
+EMOTION_CURVE = "客户情绪"
+LOUD_TURN = "音量高"
+METRIC_LABELS = {
+    "agent_talk_ratio": "客服说话占比",
+    "customer_talk_ratio": "客户说话占比",
+    "non_talk": "静默时长",
+    "non_talk_share": "静默占比",
+    "longest_agent_monologue": "客服最长独白",
+    "response_latency": "响应时延(均值/最大)",
+    "overtalk": "抢话重叠",
+    "holds": "保持等待",
+    "customer_emotion": "客户情绪(开始→结束)",
+    "ended_upset": "结束时客户仍不满",
+    "customer_cut_off": "客户话未说完即结束",
+}
+"""The call page's metrics panel and the batch summary's per-agent columns."""
+AGENT_METRIC_LABELS = {
+    "agent_talk_ratio": "客服说话占比(均值)",
+    "response_latency": "响应时延(均值)",
+    "ended_upset_rate": "客户不满结束占比",
+}
+
+
+def fmt_seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} 秒"
+
+
+def yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("是" if value else "否")
+
+
+def loud_title(delta_db: float, threshold: float) -> str:
+    """Tooltip of a loud turn on the timeline."""
+    return f"{LOUD_TURN}:高于本人基线 {delta_db:.1f} dB(阈值 {threshold:g} dB)"

@@ -158,11 +158,13 @@ async def stream_audio(
     rules: str | None = None,
     roles: list[str] | None = None,
     on_message: Callable[[Received], None] | None = None,
+    emotion: bool = False,
 ) -> ReplayResult:
-    """Send a recording as live audio frames; return what the server said and when."""
+    """Send a recording as live audio frames; return what the server said and when
+    (with `emotion`, the server's `emotion` and `alert` events too)."""
     roles = roles or (["agent", "customer"] if pcm.channels == 2 else ["unknown"])
     start = StartMessage(type="start", call_id=call_id, agent_id=agent_id, mode="audio",
-                         sample_rate=pcm.sample_rate, channels=roles, rules=rules)
+                         sample_rate=pcm.sample_rate, channels=roles, rules=rules, emotion=emotion)
     result = ReplayResult(call_id, "audio")
     async with connect(url, additional_headers=_headers(token), max_size=2**24, compression=None) as ws:
         if not await _open_call(ws, start, result):

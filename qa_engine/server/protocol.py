@@ -134,7 +134,8 @@ class BusyMessage(BaseModel):
 
 
 ServerMessage = Annotated[
-    StartedMessage | TranscriptMessage | FindingMessage | ReportMessage | ErrorMessage | BusyMessage,
+    StartedMessage | TranscriptMessage | FindingMessage | EmotionMessage | AlertMessage | ReportMessage | ErrorMessage
+    | BusyMessage,
     Field(discriminator="type"),
 ]
 server_message = TypeAdapter(ServerMessage)

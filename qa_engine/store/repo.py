@@ -433,7 +433,8 @@ class Store:
         ).mappings().one()
         rows = list(
             conn.execute(
-                select(FINDINGS.c.deduction, FINDINGS.c.fatal, FINDINGS.c.decision, FINDINGS.c.reviewed_deduction, FINDINGS.c.origin)
+                select(FINDINGS.c.deduction, FINDINGS.c.fatal, FINDINGS.c.decision, FINDINGS.c.reviewed_deduction, FINDINGS.c.origin,
+                       FINDINGS.c.rule_id, FINDINGS.c.seq)
                 .where(FINDINGS.c.call_pk == call_pk, FINDINGS.c.run_id == call["current_run_id"])
             ).mappings()
         )
@@ -455,7 +456,8 @@ class Store:
         if call["status"] == "scored":
             scored = reviewed_score(
                 call["base_score"], call["pass_mark"],
-                (Decided(r["deduction"], r["fatal"], r["decision"], r["reviewed_deduction"]) for r in rows),
+                (Decided(r["deduction"], r["fatal"], r["decision"], r["reviewed_deduction"], r["rule_id"], r["origin"], r["seq"])
+                 for r in rows),
             )
             values |= {"score": scored.score, "passed": scored.passed, "fatal": scored.fatal}
         conn.execute(update(CALLS).where(CALLS.c.id == call_pk).values(**values))

@@ -301,3 +301,21 @@ def test_trends_by_week_category_and_agreement(db_url):
     row = next(r for r in trends.agreement(store, REVIEWER) if r["rule_id"] == finding["rule_id"])
     assert (row["reviewed"], row["confirmed"], row["rejected"], row["agreement"]) == (2, 1, 1, 0.5)
     store.close()
+
+
+def test_reviewed_score_recharges_a_capped_rule_as_the_engine_would():
+    """5 + 5 + 0 under a cap of 10: rejecting one hit leaves 10 points, not 5."""
+    from qa_engine.store.scoring import Decided, reviewed_score
+
+    hits = [Decided(5, False, "pending", None, "r", "machine", seq) for seq in range(2)]
+    hits.append(Decided(0, False, "pending", None, "r", "machine", 2))
+    assert reviewed_score(100, 80, hits).score == 90
+    rejected = [Decided(5, False, "rejected", None, "r", "machine", 0), *hits[1:]]
+    assert reviewed_score(100, 80, rejected).score == 90
+    two_rejected = [rejected[0], Decided(5, False, "rejected", None, "r", "machine", 1), hits[2]]
+    assert reviewed_score(100, 80, two_rejected).score == 95
+    uncapped = [Decided(3, False, "pending", None, "u", "machine", seq) for seq in range(3)]
+    uncapped[1] = Decided(3, False, "rejected", None, "u", "machine", 1)
+    assert reviewed_score(100, 80, uncapped).score == 94
+    added = [*hits, Decided(4, False, "added", None, "x", "reviewer", 9)]
+    assert reviewed_score(100, 80, added).score == 86

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from qa_engine.emotion import EmotionConfig
 from qa_engine.models import CallReport, CallTranscript, Finding, Utterance
 from qa_engine.report.html.views import worst_severity
-from qa_engine.report.labels import SPEAKER_LABELS, finding_title, fmt_time
+from qa_engine.report.labels import (
+    EMOTION_CURVE,
+    LEVEL_LABELS,
+    SPEAKER_LABELS,
+    finding_title,
+    fmt_time,
+    loud_title,
+)
 from qa_engine.rulefile import RuleSet
 
 DEFAULT_GAP = 10.0
@@ -18,6 +26,7 @@ TL_LANE = 24.0
 TL_LANE_GAP = 8.0
 TL_ROW = 12.0
 TL_TOP = 22.0
+TL_EMOTION = 56.0  # height of the customer-emotion band under the lanes
 
 
 @dataclass
@@ -34,6 +43,28 @@ class Rect:
 
 
 @dataclass
+class EmotionPoint:
+    x: float
+    y: float
+    level: str
+    title: str
+    href: str
+    seek: float
+
+
+@dataclass
+class EmotionCurve:
+    """The customer's emotion score per utterance (at its middle) drawn as a line in a band."""
+
+    y: float  # top of the band
+    h: float
+    label: str
+    path: str  # SVG polyline points
+    points: list[EmotionPoint] = field(default_factory=list)
+    levels: list[tuple[float, str]] = field(default_factory=list)  # threshold lines: (y, label)
+
+
+@dataclass
 class Timeline:
     width: float
     height: float
@@ -46,6 +77,8 @@ class Timeline:
     ticks: list[tuple[float, str]] = field(default_factory=list)
     marks_y: float = 0.0
     axis_y: float = 0.0
+    emotion: EmotionCurve | None = None
+    loud: list[Rect] = field(default_factory=list)
 
     def x(self, seconds: float) -> float:
         return round(self.left + seconds * self.scale, 2)
@@ -132,8 +165,54 @@ def _finding_marks(tl: Timeline, report: CallReport) -> int:
     return max(rows, default=0) + 1
 
 
-def build_timeline(transcript: CallTranscript | None, report: CallReport, threshold: float) -> Timeline:
-    """Both speakers' turns as bars on lanes, dead air hatched, findings in rows below."""
+def _emotion_curve(tl: Timeline, utterances: list[Utterance], report: CallReport, config: EmotionConfig, top: float) -> EmotionCurve | None:
+    """Each customer utterance's upset score (0 for calm ones and contentment) over time."""
+    by_index = {e.index: e for e in report.emotions}
+    said = [(n, u) for n, u in enumerate(utterances) if u.speaker == "customer"]
+    if not said:
+        return None
+    def upset_score(n: int) -> tuple[float, str]:
+        e = by_index.get(n)
+        if e is None or e.label == "satisfied":
+            return 0.0, "calm"
+        return e.score, e.level
+    scores = [upset_score(n) for n, _ in said]
+    ceiling = max(config.angry_at * 1.2, *(s for s, _ in scores))
+    inner_top, inner_h = top + 4, TL_EMOTION - 8
+
+    def y(score: float) -> float:
+        return round(inner_top + inner_h * (1 - score / ceiling), 2)
+
+    curve = EmotionCurve(top, TL_EMOTION, EMOTION_CURVE, "")
+    curve.levels = [(y(config.upset_at), LEVEL_LABELS["upset"]), (y(config.angry_at), LEVEL_LABELS["angry"])]
+    for (n, u), (score, level) in zip(said, scores, strict=True):
+        e = by_index.get(n)
+        detail = e.describe() if e is not None else LEVEL_LABELS["calm"]
+        title = f"{fmt_time(u.start)} {SPEAKER_LABELS['customer']} {detail}\n{u.text}"
+        curve.points.append(EmotionPoint(tl.x((u.start + u.end) / 2), y(score), level, title, f"#u{n}", u.start))
+    curve.path = " ".join(f"{p.x},{p.y}" for p in curve.points)
+    return curve
+
+
+def _loud_marks(tl: Timeline, report: CallReport, config: EmotionConfig, lane_y: dict[str, float]) -> None:
+    """A red cap over every turn whose loudness is the rule file's `loud_db` above the speaker's baseline."""
+    for e in report.emotions:
+        voice = e.voice
+        if voice is None or voice.loudness_delta_db is None or voice.loudness_delta_db < config.voice.loud_db:
+            continue
+        if e.speaker not in lane_y:
+            continue
+        width = max(tl.x(e.end) - tl.x(e.start), 3.0)
+        tl.loud.append(
+            Rect(tl.x(e.start), lane_y[e.speaker] - 5, width, 4, "loud", loud_title(voice.loudness_delta_db, config.voice.loud_db), f"#u{e.index}", e.start)
+        )
+
+
+def build_timeline(
+    transcript: CallTranscript | None, report: CallReport, threshold: float, emotion: EmotionConfig | None = None
+) -> Timeline:
+    """Both speakers' turns as bars on lanes (loud turns capped in red), dead air hatched, the
+    customer's emotion curve under the lanes, findings in rows below."""
     utterances = transcript.utterances if transcript else []
     ends = [report.duration, *(u.end for u in utterances), *(f.end or f.start or 0 for f in report.findings)]
     duration = max(*ends, 1.0)
@@ -149,7 +228,10 @@ def build_timeline(transcript: CallTranscript | None, report: CallReport, thresh
     lanes_bottom = lane_y[speakers[-1]] + TL_LANE
     _turn_bars(tl, utterances, report, lane_y)
     _gap_rects(tl, utterances, threshold, TL_TOP, lanes_bottom)
-    tl.marks_y = lanes_bottom + 12
+    emotion = emotion or EmotionConfig()
+    _loud_marks(tl, report, emotion, lane_y)
+    tl.emotion = _emotion_curve(tl, utterances, report, emotion, lanes_bottom + 10)
+    tl.marks_y = (tl.emotion.y + tl.emotion.h if tl.emotion else lanes_bottom) + 12
     tl.axis_y = tl.marks_y + _finding_marks(tl, report) * (TL_ROW + 3) + 6
     step = tick_step(duration)
     tl.ticks = [(tl.x(t * step), fmt_time(t * step)[:-2]) for t in range(int(duration // step) + 1)]

@@ -10,7 +10,18 @@ from markupsafe import Markup
 
 from qa_engine.models import CallReport, CallTranscript, Finding, Utterance
 from qa_engine.report.html.highlight import Span, evidence_span, highlight
-from qa_engine.report.labels import MODE_LABELS, SEVERITY_LABELS, SEVERITY_RANK, SPEAKER_LABELS, fmt_time
+from qa_engine.report.labels import (
+    LEVEL_LABELS,
+    METRIC_LABELS,
+    MODE_LABELS,
+    SEVERITY_LABELS,
+    SEVERITY_RANK,
+    SPEAKER_LABELS,
+    fmt_rate,
+    fmt_seconds,
+    fmt_time,
+    yes_no,
+)
 from qa_engine.rulefile import RuleSet
 
 
@@ -106,6 +117,51 @@ def category_rows(report: CallReport, rules: RuleSet) -> list[CategoryRow]:
 
 
 @dataclass
+class MetricRow:
+    key: str
+    label: str
+    value: str
+    alert: bool = False  # shown in the warning colour (ended upset, cut off, customer got worse)
+
+
+def metric_rows(report: CallReport) -> list[MetricRow]:
+    """The call's conversation metrics as labelled rows for the call page's panel (none without metrics)."""
+    m = report.metrics
+    if m is None:
+        return []
+    latency = (
+        "-"
+        if m.response_latency_mean is None
+        else f"{m.response_latency_mean:.1f} / {m.response_latency_max:.1f} 秒({m.responses} 次)"
+    )
+    monologue = fmt_seconds(m.longest_agent_monologue)
+    if m.longest_agent_monologue_start is not None and m.longest_agent_monologue:
+        monologue += f"(自 {fmt_time(m.longest_agent_monologue_start)})"
+    start, end = LEVEL_LABELS[m.customer_emotion_start], LEVEL_LABELS[m.customer_emotion_end]
+    scores = ""
+    if m.customer_score_start is not None and m.customer_score_end is not None:
+        scores = f"(分值 {m.customer_score_start:g} → {m.customer_score_end:g})"
+    rows = [
+        ("agent_talk_ratio", fmt_rate(m.agent_talk_ratio) + f"({m.agent_talk:.1f} 秒)", False),
+        ("customer_talk_ratio", fmt_rate(m.customer_talk_ratio) + f"({m.customer_talk:.1f} 秒)", False),
+        ("non_talk", fmt_seconds(m.non_talk), False),
+        ("non_talk_share", fmt_rate(m.non_talk_share), False),
+        ("longest_agent_monologue", monologue, False),
+        ("response_latency", latency, False),
+        ("overtalk", f"{m.overtalk_count} 次 · {m.overtalk_seconds:.1f} 秒", False),
+        ("holds", f"{m.hold_count} 次 · {m.hold_seconds:.1f} 秒", False),
+        ("customer_emotion", f"{start} → {end}{scores}", m.emotion_trend == "worse"),
+        ("ended_upset", yes_no(m.ended_upset), m.ended_upset),
+        ("customer_cut_off", yes_no(m.customer_cut_off), m.customer_cut_off),
+    ]
+    return [MetricRow(key, METRIC_LABELS[key], value, alert) for key, value, alert in rows]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@dataclass
 class BatchStats:
     calls: int
     scored: int
@@ -115,6 +171,9 @@ class BatchStats:
     findings: int
     mean_score: float | None
     pass_rate: float | None
+    ended_upset_rate: float | None = None  # share of scored calls with metrics whose customer ended upset
+    agent_talk_ratio: float | None = None  # mean over scored calls with metrics
+    response_latency: float | None = None  # mean of the calls' mean response latency
 
 
 def batch_stats(reports: list[CallReport]) -> BatchStats:
@@ -122,6 +181,7 @@ def batch_stats(reports: list[CallReport]) -> BatchStats:
     scored = [r for r in reports if r.status == "scored"]
     passed = sum(bool(r.passed) for r in scored)
     scores = [r.score for r in scored if r.score is not None]
+    measured = [r.metrics for r in scored if r.metrics is not None]
     return BatchStats(
         calls=len(reports),
         scored=len(scored),
@@ -131,6 +191,9 @@ def batch_stats(reports: list[CallReport]) -> BatchStats:
         findings=sum(len(r.findings) for r in scored),
         mean_score=sum(scores) / len(scores) if scores else None,
         pass_rate=passed / len(scored) if scored else None,
+        ended_upset_rate=_mean([float(m.ended_upset) for m in measured]),
+        agent_talk_ratio=_mean([m.agent_talk_ratio for m in measured if m.agent_talk_ratio is not None]),
+        response_latency=_mean([m.response_latency_mean for m in measured if m.response_latency_mean is not None]),
     )
 
 
@@ -143,6 +206,9 @@ class AgentRow:
     findings: int
     fatal: int
     failed: int
+    agent_talk_ratio: float | None = None
+    response_latency: float | None = None
+    ended_upset_rate: float | None = None
 
 
 def agent_rows(reports: list[CallReport]) -> list[AgentRow]:
@@ -162,6 +228,9 @@ def agent_rows(reports: list[CallReport]) -> list[AgentRow]:
                 stats.findings,
                 stats.fatal,
                 stats.failed,
+                stats.agent_talk_ratio,
+                stats.response_latency,
+                stats.ended_upset_rate,
             )
         )
     return rows

@@ -15,8 +15,10 @@ from qa_engine.fsutil import safe_name, write_atomic
 from qa_engine.models import CallReport, CallTranscript
 from qa_engine.report.html.charts import category_figure, figure_html, plotly_js, rule_figure, score_figure
 from qa_engine.report.html.timeline import build_timeline, silence_threshold
-from qa_engine.report.html.views import agent_rows, batch_stats, category_rows, utterance_views
+from qa_engine.report.html.views import agent_rows, batch_stats, category_rows, metric_rows, utterance_views
 from qa_engine.report.labels import (
+    AGENT_METRIC_LABELS,
+    LOUD_TURN,
     SEVERITY_LABELS,
     SPEAKER_LABELS,
     category_costs,
@@ -66,6 +68,8 @@ def _environment() -> Environment:
         speaker_labels=SPEAKER_LABELS,
         verdict=verdict,
         percent_width=percent_width,
+        agent_metric_labels=AGENT_METRIC_LABELS,
+        loud_label=LOUD_TURN,
     )
     return env
 
@@ -191,7 +195,8 @@ class HtmlReportWriter:
             findings=views,
             turn_findings=[v for v in views if v.utterance_index is not None],
             call_findings=[v for v in views if v.utterance_index is None],
-            timeline=build_timeline(transcript, report, self._gap),
+            timeline=build_timeline(transcript, report, self._gap, self.rules.model.emotion),
+            metrics=metric_rows(report),
             gap=self._gap,
             has_transcript=transcript is not None,
             audio_src=audio_src,
