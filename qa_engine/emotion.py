@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
