@@ -175,12 +175,12 @@ class EmotionAnalyzer:
         before = compact[max(0, start - 4) : start]
         intensified = False
         for _ in range(2):  # 不是很 / 太不 : peel an intensifier, then look for a negation
-            peeled = next((w for w in self.intensifiers if before.endswith(w)), None)
-            if peeled is None:
+            if not before.endswith(self.intensifiers):  # one C-level test of them all, the usual answer
                 break
+            peeled = next(w for w in self.intensifiers if before.endswith(w))  # the longest
             intensified = True
             before = before[: -len(peeled)]
-        negated = any(before.endswith(w) for w in self.negations)
+        negated = before.endswith(self.negations)
         return negated, intensified
 
     def read(self, track: EmotionTrack, index: int, utterance: Utterance, analysis: AnalyzedText) -> UtteranceEmotion:
