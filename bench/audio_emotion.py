@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from upset_scores import UpsetScores
+
 from qa_engine.emotion import EmotionTrack, level_rank
 from qa_engine.engine import Engine
 from qa_engine.models import CallTranscript, UtteranceEmotion
@@ -52,30 +54,19 @@ def read_heard(engine: Engine, call: CallTranscript) -> list[UtteranceEmotion]:
 
 def measure_audio(name: str, engine: Engine, calls: list[AudioCall], labels: set[tuple[str, int]], errors: bool) -> None:
     """One row like bench/emotion.py's `measure`, per reference customer turn, voice included."""
-    tp = fp = fn = turns = 0
-    lines = []
+    scores = UpsetScores()
     for call in calls:
         emotions = read_heard(engine, call.heard)
         for index, turn in enumerate(call.reference.utterances):
             if turn.speaker != "customer":
                 continue
-            turns += 1
             overlapping = [
                 e for e, u in zip(emotions, call.heard.utterances, strict=True)
                 if u.speaker == "customer" and min(u.end, turn.end) - max(u.start, turn.start) > 0
             ]
             said = any(level_rank(e.level) >= level_rank("upset") for e in overlapping)
-            truth = (call.reference.call_id, index) in labels
-            tp += said and truth
-            fp += said and not truth
-            fn += truth and not said
-            if errors and said != truth:
+            if scores.add(said, (call.reference.call_id, index) in labels) and errors:
                 kind = "FP  " if said else "MISS"
                 heard = " / ".join(f"{call.heard.utterances[e.index].text} → {e.describe()}" for e in overlapping) or "(not heard)"
-                lines.append(f"  {kind} {call.reference.call_id}#{index} {turn.text} | heard: {heard}")
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    bar = "meets P≥0.85 R≥0.75" if precision >= 0.85 and recall >= 0.75 else "BELOW P≥0.85 R≥0.75"
-    print(f"{name:<34}{len(calls):>6}{turns:>8}{tp + fn:>7}{tp + fp:>7}{precision:>7.2f}{recall:>7.2f}  {bar}")
-    for line in lines:
-        print(line)
+                scores.lines.append(f"  {kind} {call.reference.call_id}#{index} {turn.text} | heard: {heard}")
+    scores.print(name, len(calls))

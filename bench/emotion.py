@@ -26,6 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from real_calls import HELDOUT, rebuild  # noqa: E402
+from upset_scores import UpsetScores  # noqa: E402
 
 from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
 from qa_engine.engine import Engine  # noqa: E402
@@ -54,25 +55,14 @@ def predict(engine: Engine, call: CallTranscript) -> dict[int, object]:
 
 
 def measure(name: str, engine: Engine, calls: list[CallTranscript], labels: set, errors: bool) -> None:
-    tp = fp = fn = turns = 0
-    lines = []
+    scores = UpsetScores()
     for call in calls:
         for index, emotion in predict(engine, call).items():
-            turns += 1
             said = level_rank(emotion.level) >= level_rank("upset")
-            truth = (call.call_id, index) in labels
-            tp += said and truth
-            fp += said and not truth
-            fn += truth and not said
-            if errors and said != truth:
+            if scores.add(said, (call.call_id, index) in labels) and errors:
                 kind = "FP  " if said else "MISS"
-                lines.append(f"  {kind} {call.call_id}#{index} {emotion.describe()} | {call.utterances[index].text}")
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    bar = "meets P≥0.85 R≥0.75" if precision >= 0.85 and recall >= 0.75 else "BELOW P≥0.85 R≥0.75"
-    print(f"{name:<34}{len(calls):>6}{turns:>8}{tp + fn:>7}{tp + fp:>7}{precision:>7.2f}{recall:>7.2f}  {bar}")
-    for line in lines:
-        print(line)
+                scores.lines.append(f"  {kind} {call.call_id}#{index} {emotion.describe()} | {call.utterances[index].text}")
+    scores.print(name, len(calls))
 
 
 def cost(engine: Engine, calls: list[CallTranscript], rounds: int = 5) -> None:
