@@ -218,7 +218,10 @@ class SequenceCheck(Check[SequenceSpec]):
         self.trigger = compile_condition(spec.trigger)
         self.expect = compile_condition(spec.expect)
         self.window_speaker = spec.window_speaker or spec.expect.speaker
-        self.trigger_words = PhraseSet(spec.trigger.all_phrases(), pinyin_min_chars=spec.trigger.pinyin_min_chars)
+        # Episode findings name the words that opened them; only they need this matcher.
+        self.trigger_words = (
+            PhraseSet(spec.trigger.all_phrases(), pinyin_min_chars=spec.trigger.pinyin_min_chars) if spec.episodes else None
+        )
         ignored = sorted({compact_form(w) for w in spec.window_ignore} - {""}, key=len, reverse=True)
         self.ignore = re2.compile("(?:" + "|".join(re2.escape(w) for w in ignored) + ")+") if ignored else None
 
@@ -305,7 +308,7 @@ class SequenceCheck(Check[SequenceSpec]):
     def _finding(self, call, trigger: int, matched: int | None):
         window = f"之后 {self.spec.within_turns} 句内"
         said = ""
-        if self.spec.episodes:
+        if self.trigger_words is not None:
             words = list(dict.fromkeys(hit.phrase for hit in self.trigger_words.find(call.analyses[trigger])))
             if not words and self.spec.trigger.emotion_used() and trigger < len(call.emotions):
                 words = list(dict.fromkeys(w.text for w in call.emotions[trigger].words))

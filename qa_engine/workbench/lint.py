@@ -7,9 +7,8 @@ references to missing rules).
 
 from __future__ import annotations
 
-import yaml
-
 from qa_engine.lexicons import referenced_names
+from qa_engine.rule_yaml import read_yaml
 from qa_engine.rulefile import Problem, RuleSet, locate
 from qa_engine.text import compact_form
 
@@ -83,7 +82,7 @@ def _lexicon_warnings(rules: RuleSet) -> list[Problem]:
     """An empty lexicon matches nothing; an unused one was probably meant to be referenced."""
     if not rules.model.lexicons:
         return []
-    data = yaml.safe_load(rules.text)
+    data, _ = read_yaml(rules.text, rules.path)  # the bounded loader the rule file was read with
     used = referenced_names(data.get("rules", []) if isinstance(data, dict) else [])
     warnings = []
     for name, entries in rules.model.lexicons.items():
