@@ -1,15 +1,10 @@
-"""Shared fixtures: the default rule set (compiled once) and the sample transcripts."""
+"""Shared fixtures: the default rule set, compiled once (paths and helpers: helpers.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from qa_engine import Engine, load_rules
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples" / "transcripts"
 
 
 @pytest.fixture(scope="session")

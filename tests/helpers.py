@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qa_engine import Engine, load_rules_text
 from qa_engine.workbench.examples import example_transcript
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "transcripts"
 
 
 def one_rule(yaml_rule: str) -> Engine:

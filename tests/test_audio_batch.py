@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from qa_engine.cli import app
 from qa_engine.stt import Transcriber
 
-from conftest import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow  # runs the real Whisper model
 

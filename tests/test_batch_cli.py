@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from qa_engine.cli import app
 from qa_engine.inputs import iter_calls
 
-from conftest import SAMPLES
+from helpers import SAMPLES
 
 runner = CliRunner()
 

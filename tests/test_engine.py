@@ -10,8 +10,7 @@ from qa_engine.engine import SessionClosedError
 from qa_engine.models import CallTranscript, Utterance
 from qa_engine.workbench.examples import example_transcript
 
-from conftest import SAMPLES
-from helpers import findings, one_rule
+from helpers import SAMPLES, findings, one_rule
 
 
 def sample_calls():

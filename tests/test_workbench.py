@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qa_engine.cli import app
 
-from conftest import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES
 
 runner = CliRunner()
 DEFAULT = str(ROOT / "rules" / "default.yaml")

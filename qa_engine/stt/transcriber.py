@@ -34,14 +34,7 @@ from qa_engine.stt.hallucination import (
     is_silence_hallucination,
     rms,
 )
-from qa_engine.stt.model_store import (
-    DEFAULT_SPECS,
-    OFFLINE_MODEL_SHA256,
-    ModelLoadError,
-    ModelNotFoundError,
-    check_model_dir,
-    resolve_model,
-)
+from qa_engine.stt.model_loader import load_whisper
 from qa_engine.stt.normalize import tidy
 from qa_engine.stt.options import STTOptions, VadParams
 from qa_engine.stt.short_window import decode_turn
@@ -127,51 +120,9 @@ class Transcriber:
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
-                    model, self._model_record = self._load()
+                    model, self._model_record = load_whisper(self.options, self.model_cache_dir)
                     self._model = model  # published last: readers then see the record
         return self._model
-
-    def _load(self) -> tuple[WhisperLike, dict[str, Any]]:
-        from faster_whisper import WhisperModel
-        from faster_whisper.utils import download_model
-
-        opts = self.options
-        resolved = resolve_model(opts.model, self.model_cache_dir)
-        if isinstance(resolved, str):
-            try:
-                resolved = Path(download_model(resolved))
-            except Exception as exc:  # hub, network and cache errors all mean "not here"
-                raise ModelNotFoundError(
-                    opts.model,
-                    [
-                        (
-                            f"faster-whisper download of {resolved!r} from the Hugging "
-                            f"Face Hub (and its local cache): {_first_line(exc)}"
-                        ),
-                    ],
-                    "without network access use model 'default' (the bundled offline "
-                    "Whisper base model) or a local CTranslate2 model directory; or "
-                    "download the model on a connected machine and point to its folder.",
-                ) from exc
-        check_model_dir(resolved)  # a truncated or mixed folder: say so, not "try the CPU"
-        device = opts.resolved_device()
-        compute_type = opts.resolved_compute_type(device)
-        threads = opts.resolved_cpu_threads()
-        try:
-            model = WhisperModel(
-                str(resolved), device=device, compute_type=compute_type, cpu_threads=threads
-            )
-        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError variously
-            raise ModelLoadError(resolved, device, compute_type, exc) from exc
-        record = {
-            "model_path": str(resolved),
-            "device": device,
-            "compute_type": compute_type,
-            "cpu_threads": threads,
-        }
-        if opts.model.strip().lower() in DEFAULT_SPECS:
-            record["model_sha256"] = OFFLINE_MODEL_SHA256  # checked when it was assembled
-        return model, record
 
     def stt_record(self) -> dict[str, Any]:
         """The settings a transcript was made with (options plus what 'auto' became)."""
@@ -408,8 +359,3 @@ def _channel_mode(window: AudioWindow) -> str:
     if float(np.max(np.abs(left - right))) <= _SAME_CHANNEL_TOLERANCE:
         return "mono"
     return "stereo"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"

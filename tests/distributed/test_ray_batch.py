@@ -13,7 +13,7 @@ import pytest
 
 from tests.distributed.conftest import run_qa
 
-from conftest import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
