@@ -183,48 +183,57 @@ class EmotionAnalyzer:
         negated = before.endswith(self.negations)
         return negated, intensified
 
+    def _found(self, compact: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, word, kind) of every lexicon word and shape in the compact text, in order."""
+        found: list[tuple[int, int, str, str]] = []
+        if self.pattern is None or not compact:
+            return found
+        covered: list[tuple[int, int]] = []
+        for match in self.pattern.finditer(compact):
+            covered.append((match.start(), match.end()))
+            found.append((match.start(), match.end(), match.group(), self.kind_of[match.group()]))
+        if self.shapes is not None:
+            for match in self.shapes.finditer(compact):
+                start, end = match.start(), match.end()
+                if any(start < b and a < end for a, b in covered):
+                    continue  # a lexicon word (or a calm phrase) already speaks for this text
+                group = next(g for g in range(1, len(self.shape_kinds) + 1) if match.group(g) is not None)
+                found.append((start, end, match.group(), self.shape_kinds[group - 1]))
+        found.sort()
+        return found
+
     def read(self, track: EmotionTrack, index: int, utterance: Utterance, analysis: AnalyzedText) -> UtteranceEmotion:
         compact = analysis.compact
+        speaker = track.speakers.setdefault(utterance.speaker, _SpeakerTrack())
+        found = self._found(compact)
+        if not found and utterance.voice is None:  # most turns: no word, no voice, nothing pressed
+            speaker.pressing_run = 0
+            return UtteranceEmotion(index=index, speaker=utterance.speaker, start=utterance.start, end=utterance.end)
         scores = dict.fromkeys(_CLASS_LABEL.values(), 0.0)
         words: list[EmotionWord] = []
         reasons: list[str] = []
         pressing = False
-        speaker = track.speakers.setdefault(utterance.speaker, _SpeakerTrack())
         heard_now: set[str] = set()
-        if self.pattern is not None and compact:
-            found = []
-            covered: list[tuple[int, int]] = []
-            for match in self.pattern.finditer(compact):
-                covered.append((match.start(), match.end()))
-                found.append((match.start(), match.end(), match.group(), self.kind_of[match.group()]))
-            if self.shapes is not None:
-                for match in self.shapes.finditer(compact):
-                    start, end = match.start(), match.end()
-                    if any(start < b and a < end for a, b in covered):
-                        continue  # a lexicon word (or a calm phrase) already speaks for this text
-                    group = next(g for g in range(1, len(self.shape_kinds) + 1) if match.group(g) is not None)
-                    found.append((start, end, match.group(), self.shape_kinds[group - 1]))
-            found.sort()
-            for start, end, word, kind in found:
-                if kind == "calm":
-                    continue
-                negated, intensified = self._modifier(compact, start)
-                weight = self.weights[kind]
-                if negated:
-                    if kind != "satisfied":
-                        continue  # 不是不满意, 没有骗
-                    kind = "negative"  # 不太满意
-                if intensified:
-                    weight *= self.config.intensify
-                if kind == "negative":
-                    if word in speaker.heard:
-                        weight *= self.config.repeat
-                    heard_now.add(word)
-                if kind == "pressing":
-                    pressing = True
-                scores[_CLASS_LABEL[kind]] += weight
-                first, last = analysis.span(start, end)
-                words.append(EmotionWord(text=utterance.text[first:last], start_char=first, end_char=last, kind=kind, weight=round(weight, 2)))
+        for start, end, word, kind in found:
+            if kind == "calm":
+                continue
+            negated, intensified = self._modifier(compact, start)
+            weight = self.weights[kind]
+            if negated:
+                if kind != "satisfied":
+                    continue  # 不是不满意, 没有骗
+                kind = "negative"  # 不太满意
+            if intensified:
+                weight *= self.config.intensify
+            if kind == "negative":
+                if word in speaker.heard:
+                    weight *= self.config.repeat
+                heard_now.add(word)
+            if kind == "pressing":
+                pressing = True
+            scores[_CLASS_LABEL[kind]] += weight
+            first, last = analysis.span(start, end)
+            words.append(EmotionWord(text=utterance.text[first:last], start_char=first, end_char=last, kind=kind, weight=round(weight, 2)))
         speaker.heard |= heard_now
         speaker.pressing_run = speaker.pressing_run + 1 if pressing else 0
         if speaker.pressing_run >= self.config.pressing_turns:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from qa_engine import __version__
 from qa_engine.emotion import EmotionAnalyzer, EmotionTrack
-from qa_engine.kinds.base import CallState
+from qa_engine.kinds.base import CallState, Check
 from qa_engine.metrics import compute_metrics
 from qa_engine.models import CallReport, CallTranscript, Finding, NotChecked, Provenance, SttRecord, Utterance
 from qa_engine.pii import Redactor
@@ -64,6 +64,7 @@ class Session:
             if not roles_known and c.requires_roles
         ]
         self.tally = Tally(engine.rules)
+        self._listeners: dict[str, list[Check]] = {}  # per speaker: the checks whose feed can act (rule order)
         self.findings: list[Finding] = []
         self.source = source
         self.stt = stt
@@ -88,7 +89,10 @@ class Session:
         call.analyses.append(analysis)
         call.emotions.append(self.engine.emotion.read(call.emotion_track, index, utterance, analysis))
         new: list[Finding] = []
-        for check in self.checks:
+        listeners = self._listeners.get(utterance.speaker)
+        if listeners is None:
+            listeners = self._listeners[utterance.speaker] = [c for c in self.checks if c.listens_to(utterance.speaker)]
+        for check in listeners:
             for finding in check.feed(call, index):
                 self._record(finding)
                 new.append(finding)

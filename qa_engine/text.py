@@ -7,6 +7,7 @@ which keeps an offset map so every match can point back at the original characte
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -180,29 +181,48 @@ class AnalyzedText:
         return len(self.compact)
 
 
+# Runs of characters that are always kept (CJK ideographs, digits, lower-case letters; a
+# test checks each against `_char_class`): taken whole, so only the few others are classified.
+KEEP_RUN = re.compile("[\u4e00-\u9fff0-9a-z]+")
+
+
 def analyze(text: str) -> AnalyzedText:
     """Normalise, strip punctuation with an offset map, split clauses and add pinyin.
 
     Clauses break at punctuation and at whitespace (speech-to-text marks pauses with spaces).
     """
     normalized = normalize(text)
-    compact_chars: list[str] = []
+    pieces: list[str] = []
     offsets: list[int] = []
     clauses: list[tuple[int, int]] = []
+    length = 0  # characters kept so far
     clause_start = 0
     classes = _CLASSES
-    for index, char in enumerate(normalized):
-        kind = classes[char]
-        if kind == _KEEP:
-            compact_chars.append(char)
-            offsets.append(index)
-        elif kind == _BREAK:
-            if len(compact_chars) > clause_start:
-                clauses.append((clause_start, len(compact_chars)))
-            clause_start = len(compact_chars)
-    if len(compact_chars) > clause_start:
-        clauses.append((clause_start, len(compact_chars)))
-    compact = "".join(compact_chars)
+    position = 0
+    runs = KEEP_RUN.finditer(normalized)
+    while True:
+        run = next(runs, None)
+        gap_end = len(normalized) if run is None else run.start()
+        for index in range(position, gap_end):  # the characters between runs, one by one
+            char = normalized[index]
+            kind = classes[char]
+            if kind == _KEEP:
+                pieces.append(char)
+                offsets.append(index)
+                length += 1
+            elif kind == _BREAK:
+                if length > clause_start:
+                    clauses.append((clause_start, length))
+                clause_start = length
+        if run is None:
+            break
+        start, position = run.span()
+        pieces.append(run.group())
+        offsets.extend(range(start, position))
+        length += position - start
+    if length > clause_start:
+        clauses.append((clause_start, length))
+    compact = "".join(pieces)
     return AnalyzedText(
         original=text,
         normalized=normalized,

@@ -40,3 +40,20 @@ def test_empty_and_punctuation_only_text():
 
 def test_spoken_zhe_is_simplified():
     assert normalize("別著急，等著") == "别着急,等着"
+
+
+def test_characters_taken_as_whole_runs_are_all_kept_characters():
+    """`analyze` copies KEEP_RUN runs without classifying each character: every one must be kept."""
+    from qa_engine.text import _KEEP, KEEP_RUN, _char_class
+
+    candidates = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    in_runs = [c for c in candidates if KEEP_RUN.fullmatch(c)]
+    assert len(in_runs) > 20000
+    assert [c for c in in_runs if _char_class(c) != _KEEP] == []
+
+
+def test_mixed_text_keeps_offsets_and_clauses_around_runs():
+    analysis = analyze("  您好！ABC，12　号…😀转人工  ")
+    assert analysis.compact == "您好abc12号转人工"
+    assert [analysis.original[o] for o in analysis.offsets] == list("您好ABC12号转人工")
+    assert [analysis.compact[s:e] for s, e in analysis.clauses] == ["您好", "abc", "12", "号", "转人工"]

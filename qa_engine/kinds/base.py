@@ -114,6 +114,10 @@ class RuleSpec(BaseModel):
 
     def speaker_matches(self, utterance: Utterance) -> bool:
         """Whether the rule listens to this utterance's speaker (every speaker unless a kind says otherwise)."""
+        return self.hears(utterance.speaker)
+
+    def hears(self, speaker: str) -> bool:
+        """Whether the rule listens to `speaker` at all (every speaker unless a kind says otherwise)."""
         return True
 
     def restricts_speaker(self) -> bool:
@@ -132,6 +136,9 @@ class SpeakerSpec(RuleSpec):
 
     def speaker_matches(self, utterance: Utterance) -> bool:
         return self.speaker == "any" or utterance.speaker == self.speaker
+
+    def hears(self, speaker: str) -> bool:
+        return self.speaker == "any" or speaker == self.speaker
 
     def restricts_speaker(self) -> bool:
         return self.speaker != "any"
@@ -202,6 +209,8 @@ class Check(Generic[SpecT]):
     match_modes: ClassVar[dict[str, str]] = {}
     judges_both_roles: ClassVar[bool] = False
     """True when the check compares the agent with the customer (so roles must be known)."""
+    feeds_own_speaker_only: ClassVar[bool] = False
+    """True when `feed` returns nothing and keeps no state for other speakers' utterances."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -223,6 +232,16 @@ class Check(Generic[SpecT]):
     def feed(self, call: CallState, index: int) -> list[Finding]:
         """Findings that can be decided now that utterance `index` has arrived."""
         return []
+
+    def listens_to(self, speaker: str) -> bool:
+        """Whether `feed` can do anything with an utterance of `speaker`.
+
+        The session feeds each utterance only to the checks that listen to its speaker: most
+        rules hear one role, and a call to each of the others costs as much as a cheap match.
+        """
+        if type(self).feed is Check.feed:
+            return False
+        return not self.feeds_own_speaker_only or self.spec.hears(speaker)
 
     def close(self, call: CallState) -> list[Finding]:
         """Findings that need the whole call."""

@@ -62,6 +62,7 @@ class NearSpec(SpeakerSpec):
 
 @register
 class NearCheck(Check[NearSpec]):
+    feeds_own_speaker_only = True
     match_modes = {"near": "近距离组合"}
 
     def __init__(self, spec: NearSpec, nlp: NlpResources) -> None:
@@ -74,9 +75,12 @@ class NearCheck(Check[NearSpec]):
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]
-        group_hits = [matcher.find(analysis) for matcher in self.groups]
-        if not all(group_hits):
-            return []
+        group_hits = []
+        for matcher in self.groups:  # a group with no hit settles it: the rest are not searched
+            hits = matcher.find(analysis)
+            if not hits:
+                return []
+            group_hits.append(hits)
         unless_hits = self.unless.find(analysis) if self.spec.unless else []
         findings = []
         for start, end in self._scopes(analysis):

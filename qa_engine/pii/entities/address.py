@@ -57,6 +57,10 @@ _AFTER = (
     (("dan", "yuan"), "单元"), (("hao",), "号"), (("dong",), "栋"), (("zhuang",), "幢"), (("lou",), "楼"),
     (("shi",), "室"), (("hu",), "户"), (("ceng",), "层"), (("zuo",), "座"),
 )
+# The markers by the syllable next to the number (the last of a _BEFORE, the first of an
+# _AFTER): most runs (一下, 两个) have none, and are then passed over in one lookup.
+_BEFORE_BY_LAST = {last: [m for m in _BEFORE if m[0][-1] == last] for last in {m[0][-1] for m in _BEFORE}}
+_AFTER_BY_FIRST = {first: [m for m in _AFTER if m[0][0] == first] for first in {m[0][0] for m in _AFTER}}
 # Homophones that are numerals, units, place names or words often said next to a number.
 _NOT_MARKER = set("零〇一二三四五六七八九十百千幺两洞时市节结姐解界届借毫乡省区县镇村第次个是")
 
@@ -69,7 +73,7 @@ def heard_markers(text: str) -> str:
         i, j = run.span()
         left = i - 1 if i and text[i - 1] != " " else i - 2
         if left >= 0:
-            for sound, marker in _BEFORE:
+            for sound, marker in _BEFORE_BY_LAST.get(syllables(text[left])[0], ()):
                 a = left - len(sound) + 1
                 if a >= 0 and syllables(text[a : left + 1]) == sound and not set(text[a : left + 1]) & _NOT_MARKER:
                     out = out or list(text)
@@ -77,7 +81,7 @@ def heard_markers(text: str) -> str:
                     break
         right = j if j < len(text) and text[j] != " " else j + 1
         if right < len(text):
-            for sound, marker in _AFTER:
+            for sound, marker in _AFTER_BY_FIRST.get(syllables(text[right])[0], ()):
                 b = right + len(sound)
                 if syllables(text[right:b]) == sound and not set(text[right:b]) & _NOT_MARKER:
                     out = out or list(text)
