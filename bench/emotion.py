@@ -1,10 +1,12 @@
 """Customer emotion against hand labels: "upset" customer utterances on the real calls.
 
-Rebuilds the 64 labelled Meituan calls (DESED FOSAED dev split) from a fetched copy, reads
+Rebuilds the labelled Meituan calls (DESED FOSAED dev split) from a fetched copy, reads
 every customer utterance with the rule set's emotion analyser and prints precision and
 recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
 bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
-(bench/real_calls/heldout.txt, not read while tuning) separately; then the sample audio's
+(bench/real_calls/heldout.txt, not read while tuning) separately, then the 30 upset-only calls
+(bench/real_calls/upset_only_calls.txt, labelled after the last tuning) and every labelled
+call together; then the sample audio's
 customer turns against samples/audio/upset.csv, once from the reference transcripts and once
 from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
 reference turn counts as found when a recognised customer utterance overlapping it in time
@@ -35,6 +37,9 @@ from qa_engine.rulefile import load_rules  # noqa: E402
 from qa_engine.text import analyze  # noqa: E402
 
 UPSET = HERE / "real_calls" / "upset.csv"
+# Calls labelled for `upset` only (not the agent categories, so bench/real_calls.py leaves them
+# out), labelled after the emotion rules were last tuned and never read while tuning them.
+UPSET_ONLY = HERE / "real_calls" / "upset_only_calls.txt"
 AUDIO_UPSET = ROOT / "samples" / "audio" / "upset.csv"
 
 
@@ -105,6 +110,10 @@ def main() -> None:
     measure("all labelled calls", engine, calls, labels, False)
     measure("tuning calls", engine, [c for c in calls if c.call_id not in heldout], labels, args.errors)
     measure("held-out calls (not read tuning)", engine, [c for c in calls if c.call_id in heldout], labels, False)
+    if UPSET_ONLY.exists():
+        fresh = rebuild(args.source, args.out, UPSET_ONLY)
+        measure("upset-only calls (fresh held-out)", engine, fresh, labels, False)
+        measure("every labelled call", engine, calls + fresh, labels, False)
     if AUDIO_UPSET.exists() and not args.no_audio:
         from audio_emotion import measure_audio, sample_audio_calls
 

@@ -37,9 +37,9 @@ NOT_LABELLED = {"emotion", "listening"}  # categories the labelling guide does n
 MIN_LABELS = 5  # the issue's bar applies to categories with at least this many labels
 
 
-def rebuild(source: Path, out: Path) -> list[CallTranscript]:
-    """The labelled calls as transcripts, written to `out` as JSON files."""
-    wanted = CALLS.read_text(encoding="utf-8").split()
+def rebuild(source: Path, out: Path, calls: Path = CALLS) -> list[CallTranscript]:
+    """The calls listed in `calls` (default: the labelled calls) as transcripts, written to `out` as JSON files."""
+    wanted = calls.read_text(encoding="utf-8").split()
     available = phone_calls(find_dev_json(source))
     missing = [call_id for call_id in wanted if call_id not in available]
     if missing:
