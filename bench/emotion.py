@@ -4,9 +4,10 @@ Rebuilds the labelled Meituan calls (DESED FOSAED dev split) from a fetched copy
 every customer utterance with the rule set's emotion analyser and prints precision and
 recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
 bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
-(bench/real_calls/heldout.txt, not read while tuning) separately, then the 30 upset-only calls
-(bench/real_calls/upset_only_calls.txt, labelled after the last tuning) and every labelled
-call together; then the sample audio's
+(bench/real_calls/heldout.txt, not read while tuning) separately, then the upset-only calls:
+batch 5 (bench/real_calls/upset_only_calls.txt, tuned on since its first measurement) and the
+held-out batch 6 (upset_heldout_calls.txt, never read), and every labelled call together;
+then the sample audio's
 customer turns against samples/audio/upset.csv, once from the reference transcripts and once
 from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
 reference turn counts as found when a recognised customer utterance overlapping it in time
@@ -38,8 +39,10 @@ from qa_engine.text import analyze  # noqa: E402
 
 UPSET = HERE / "real_calls" / "upset.csv"
 # Calls labelled for `upset` only (not the agent categories, so bench/real_calls.py leaves them
-# out), labelled after the emotion rules were last tuned and never read while tuning them.
+# out): batch 5 was measured once as fresh calls, then read to revise the emotion rules (it is
+# tuning data now); batch 6 was labelled while they were revised and never read: the held-out set.
 UPSET_ONLY = HERE / "real_calls" / "upset_only_calls.txt"
+UPSET_HELDOUT = HERE / "real_calls" / "upset_heldout_calls.txt"
 AUDIO_UPSET = ROOT / "samples" / "audio" / "upset.csv"
 
 
@@ -107,13 +110,14 @@ def main() -> None:
     heldout = set(HELDOUT.read_text(encoding="utf-8").split())
     print(f"labels: {UPSET.relative_to(ROOT)} ({len(labels)} upset customer utterances)\n")
     print(f"{'calls':<34}{'calls':>6}{'turns':>8}{'upset':>7}{'found':>7}{'P':>7}{'R':>7}")
-    measure("all labelled calls", engine, calls, labels, False)
-    measure("tuning calls", engine, [c for c in calls if c.call_id not in heldout], labels, args.errors)
-    measure("held-out calls (not read tuning)", engine, [c for c in calls if c.call_id in heldout], labels, False)
-    if UPSET_ONLY.exists():
-        fresh = rebuild(args.source, args.out, UPSET_ONLY)
-        measure("upset-only calls (fresh held-out)", engine, fresh, labels, False)
-        measure("every labelled call", engine, calls + fresh, labels, False)
+    batch5 = rebuild(args.source, args.out, UPSET_ONLY)
+    batch6 = rebuild(args.source, args.out, UPSET_HELDOUT)
+    tuning = [c for c in calls if c.call_id not in heldout]
+    measure("tuning calls (48)", engine, tuning, labels, args.errors)
+    measure("batch 5 (30, tuned on)", engine, batch5, labels, args.errors)
+    measure("held-out 16 (not read)", engine, [c for c in calls if c.call_id in heldout], labels, False)
+    measure("held-out batch 6 (30, not read)", engine, batch6, labels, False)
+    measure("every labelled call", engine, calls + batch5 + batch6, labels, False)
     if AUDIO_UPSET.exists() and not args.no_audio:
         from audio_emotion import measure_audio, sample_audio_calls
 

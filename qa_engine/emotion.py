@@ -33,7 +33,7 @@ from qa_engine.text import AnalyzedText, compact_form
 
 LEVELS: tuple[Level, ...] = ("calm", "upset", "angry")
 
-WORD_CLASSES = ("negative", "angry", "anxious", "satisfied", "rhetorical", "profanity", "pressing")
+WORD_CLASSES = ("negative", "angry", "anxious", "satisfied", "rhetorical", "profanity", "pressing", "doubt")
 """Classes whose words carry emotion; `intensifiers`, `negations` and `calm` modify them."""
 LEXICON_CLASSES = (*WORD_CLASSES, "intensifiers", "negations", "calm")
 
@@ -74,6 +74,12 @@ class EmotionConfig(BaseModel):
     angry_at: float = Field(default=2.5, gt=0, description="Score from which an utterance is angry")
     intensify: float = Field(default=1.5, ge=1, description="Multiplier after an intensifier (太, 非常)")
     pressing_turns: int = Field(default=3, ge=2, description="A demand pressed this many turns running is anger")
+    context_turns: int = Field(
+        default=0,
+        ge=0,
+        description="An utterance with some upset evidence below upset_at is upset when the same speaker was "
+        "upset within this many of their turns before (a grievance still being told; 0: off)",
+    )
     repeat: float = Field(
         default=0.5, ge=0, le=1, description="Weight of a grievance word the speaker already said in this call (answering questions about it)"
     )
@@ -88,6 +94,7 @@ DEFAULT_WEIGHTS = {
     "rhetorical": 1.5,
     "profanity": 2.0,
     "pressing": 1.0,
+    "doubt": 0.5,  # a question that reproaches only when the customer is already upset (为啥, 怎么回事)
 }
 _CLASS_LABEL = {
     "negative": "negative",
@@ -97,6 +104,7 @@ _CLASS_LABEL = {
     "rhetorical": "angry",
     "profanity": "angry",
     "pressing": "anxious",
+    "doubt": "angry",
 }
 
 
@@ -126,6 +134,8 @@ class _SpeakerTrack:
     pitch: list[float] = field(default_factory=list)
     pressing_run: int = 0
     heard: set[str] = field(default_factory=set)
+    turns: int = 0  # the speaker's utterances so far
+    last_upset: int | None = None  # the turn (count) of the speaker's last upset utterance by its own words
 
 
 @dataclass
@@ -205,6 +215,7 @@ class EmotionAnalyzer:
     def read(self, track: EmotionTrack, index: int, utterance: Utterance, analysis: AnalyzedText) -> UtteranceEmotion:
         compact = analysis.compact
         speaker = track.speakers.setdefault(utterance.speaker, _SpeakerTrack())
+        speaker.turns += 1
         found = self._found(compact)
         if not found and utterance.voice is None:  # most turns: no word, no voice, nothing pressed
             speaker.pressing_run = 0
@@ -256,6 +267,11 @@ class EmotionAnalyzer:
             level = "angry"
         elif upset_score >= self.config.upset_at:
             level = "upset"
+        if level != "calm":
+            speaker.last_upset = speaker.turns
+        elif upset_score > 0 and self._in_context(speaker):
+            level = "upset"
+            reasons.append(f"承接 {speaker.turns - speaker.last_upset} 句前的不满")  # type: ignore[operator]
         shown = upset_score if upset_score > 0 else scores["satisfied"]
         return UtteranceEmotion(
             index=index,
@@ -270,6 +286,11 @@ class EmotionAnalyzer:
             reasons=reasons,
             voice=voice,
         )
+
+    def _in_context(self, speaker: _SpeakerTrack) -> bool:
+        """Whether the speaker was upset by their own words within `context_turns` of their turns."""
+        turns = self.config.context_turns
+        return bool(turns) and speaker.last_upset is not None and speaker.turns - speaker.last_upset <= turns
 
     def _voice(self, speaker: _SpeakerTrack, utterance: Utterance) -> VoiceEvidence | None:
         measure = utterance.voice

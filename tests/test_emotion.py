@@ -74,6 +74,36 @@ def test_rule_file_extends_the_lexicon():
     assert read(["真是气煞我了"])[0].level == "calm"
 
 
+def test_doubt_question_alone_is_calm_but_counts_within_context_turns():
+    """为啥/怎么回事 reproach only from an upset customer: within `context_turns` of an upset turn."""
+    analyzer = EmotionAnalyzer(EmotionConfig(context_turns=2))
+    alone = read(["为啥不能退"], analyzer=analyzer)[0]
+    assert alone.level == "calm" and alone.score == 0.5 and alone.words[0].kind == "doubt"
+    upset, _, doubt = read(["吃出虫子了", "嗯", "为啥不能退"], analyzer=analyzer)
+    assert upset.level == "upset" and doubt.level == "upset"
+    assert doubt.reasons == ["承接 2 句前的不满"]
+    too_late = read(["吃出虫子了", "嗯", "对", "为啥不能退"], analyzer=analyzer)[3]
+    assert too_late.level == "calm"  # three turns after: the grievance is no longer being told
+
+
+def test_context_never_lifts_a_turn_without_evidence_and_is_off_by_default():
+    upset, calm = read(["吃出虫子了", "好的"], analyzer=EmotionAnalyzer(EmotionConfig(context_turns=3)))
+    assert upset.level == "upset" and calm.level == "calm"
+    assert read(["吃出虫子了", "为啥不能退"])[1].level == "calm"  # context_turns 0: a lone doubt stays calm
+
+
+def test_repeat_weight_counts_a_grievance_told_again():
+    again = ["外卖里有头发", "头发在米饭里"]
+    halved = read(again, analyzer=EmotionAnalyzer(EmotionConfig(repeat=0.5)))
+    whole = read(again, analyzer=EmotionAnalyzer(EmotionConfig(repeat=1.0)))
+    assert halved[1].level == "calm" and whole[1].level == "upset"
+
+
+def test_a_demand_already_met_is_not_pressing():
+    assert read(["商家已经给我退了"])[0].score == 0.0
+    assert read(["尽快给我退"])[0].score > 0
+
+
 def tone(freq, seconds=1.0, amplitude=0.5):
     t = np.arange(int(seconds * SR)) / SR
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
