@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import gc
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -22,13 +20,13 @@ from qa_engine.cli_options import (
     corpus_or_exit,
     errors,
     fail,
+    html_writer_or_exit,
     load_rules_or_exit,
     stt_options_or_exit,
     with_stt_options,
 )
 from qa_engine.engine import Engine
 from qa_engine.report.console import print_problems
-from qa_engine.rulefile import RuleSet
 from qa_engine.store.cli import db_app, review_labels_or_exit, rules_suggest, store_writer
 
 app = typer.Typer(
@@ -40,6 +38,7 @@ rules_app = typer.Typer(help="Check, test, explain and document rule files.", no
 app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 rules_app.command("suggest")(rules_suggest)
+
 
 @app.command()
 @with_stt_options()
@@ -75,7 +74,7 @@ def score(
     stt_options = stt_options_or_exit(stt, ruleset) if has_audio else None
     live_details = (details if details is not None else verbose) and count > SMALL_BATCH  # printed as calls finish
     with ReportSink(out, fmt.value, resume) as sink:
-        pages = _html_writer(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
+        pages = html_writer_or_exit(html, ruleset, sink, iter_calls(paths, exclude), engine) if html else None
         stored = store_writer(db) if db else None
 
         def done(outcome) -> None:
@@ -99,15 +98,6 @@ def score(
     print_batch(console, errors, summary, ruleset, out, details is not False and not live_details, index)
     if summary.failed:
         raise typer.Exit(2)
-
-
-def _html_writer(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
-    from qa_engine.report.html import HtmlReportWriter
-
-    if folder.resolve() == sink.out_dir.resolve():
-        raise fail("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
-    audio_redaction = ruleset.model.redact.audio if engine.redactor is not None else None
-    return HtmlReportWriter.resumed(folder, ruleset, sink, sources, engine.redact, audio_redaction)
 
 
 @app.command()
@@ -241,9 +231,9 @@ def calibrate(
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of rule files (for editor completion and validation)."""
-    from qa_engine.rulefile import rule_file_model
+    from qa_engine.report.workbench import print_rule_schema
 
-    sys.stdout.write(json.dumps(rule_file_model().model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+    print_rule_schema()
 
 
 @app.command()

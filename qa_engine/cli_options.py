@@ -15,13 +15,16 @@ import inspect
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from qa_engine.report.console import print_problems
 from qa_engine.rulefile import RuleFileError, RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from qa_engine.engine import Engine
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -131,3 +134,13 @@ def with_stt_options(*, channels: bool = True) -> Callable[[Callable], Callable]
         return run
 
     return wrap
+
+
+def html_writer_or_exit(folder: Path, ruleset: RuleSet, sink, sources, engine: Engine):
+    """The HTML report writer for `qa score --html`, resumed with the pages already written."""
+    from qa_engine.report.html import HtmlReportWriter
+
+    if folder.resolve() == sink.out_dir.resolve():
+        raise fail("[red]--html must be a folder other than --out[/red] (both would write calls.csv)")
+    audio_redaction = ruleset.model.redact.audio if engine.redactor is not None else None
+    return HtmlReportWriter.resumed(folder, ruleset, sink, sources, engine.redact, audio_redaction)

@@ -210,10 +210,12 @@ class Check(Generic[SpecT]):
     judges_both_roles: ClassVar[bool] = False
     """True when the check compares the agent with the customer (so roles must be known)."""
     feeds_own_speaker_only: ClassVar[bool] = False
-    """True when `feed` returns nothing and keeps no state for other speakers' utterances."""
+    """True when `feed` returns nothing and keeps no state for other speakers' utterances
+    (declared in the class line: `class PhrasesCheck(Check[PhrasesSpec], own_speaker_only=True)`)."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, own_speaker_only: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.feeds_own_speaker_only = own_speaker_only or cls.feeds_own_speaker_only
         for base in getattr(cls, "__orig_bases__", ()):
             args = get_args(base)
             if args and isinstance(args[0], type) and issubclass(args[0], RuleSpec):

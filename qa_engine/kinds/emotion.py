@@ -47,8 +47,7 @@ class EmotionSpec(SpeakerSpec):
 
 
 @register
-class EmotionCheck(Check[EmotionSpec]):
-    feeds_own_speaker_only = True
+class EmotionCheck(Check[EmotionSpec], own_speaker_only=True):
     match_modes = {"emotion": "情绪识别"}
 
     def feed(self, call: CallState, index: int) -> list[Finding]:

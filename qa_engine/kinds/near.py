@@ -61,8 +61,7 @@ class NearSpec(SpeakerSpec):
 
 
 @register
-class NearCheck(Check[NearSpec]):
-    feeds_own_speaker_only = True
+class NearCheck(Check[NearSpec], own_speaker_only=True):
     match_modes = {"near": "近距离组合"}
 
     def __init__(self, spec: NearSpec, nlp: NlpResources) -> None:

@@ -64,8 +64,7 @@ class OpenerSpec(SpeakerSpec):
 
 
 @register
-class OpenerCheck(Check[OpenerSpec]):
-    feeds_own_speaker_only = True
+class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
     match_modes = {"opener": "句首检测"}
 
     def __init__(self, spec: OpenerSpec, nlp: NlpResources) -> None:

@@ -91,8 +91,7 @@ def describe_hit(hit) -> MatchInfo:
 
 
 @register
-class PhrasesCheck(Check[PhrasesSpec]):
-    feeds_own_speaker_only = True
+class PhrasesCheck(Check[PhrasesSpec], own_speaker_only=True):
     match_modes = {"exact": "精确匹配", "pinyin": "拼音匹配", "fuzzy": "模糊匹配"}
 
     def __init__(self, spec: PhrasesSpec, nlp: NlpResources) -> None:

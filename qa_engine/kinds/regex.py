@@ -73,8 +73,7 @@ def compile_re2(pattern: str, field: str):
 
 
 @register
-class RegexCheck(Check[RegexSpec]):
-    feeds_own_speaker_only = True
+class RegexCheck(Check[RegexSpec], own_speaker_only=True):
     match_modes = {"regex": "正则匹配"}
 
     def __init__(self, spec: RegexSpec, nlp: NlpResources) -> None:

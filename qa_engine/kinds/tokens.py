@@ -132,8 +132,7 @@ class TokenPatternError(SpecError):
 
 
 @register
-class TokensCheck(Check[TokensSpec]):
-    feeds_own_speaker_only = True
+class TokensCheck(Check[TokensSpec], own_speaker_only=True):
     match_modes = {"tokens": "分词模式"}
 
     def __init__(self, spec: TokensSpec, nlp: NlpResources) -> None:

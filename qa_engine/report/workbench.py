@@ -6,6 +6,9 @@ The tools (`qa_engine.workbench`) compute; these functions only render their res
 
 from __future__ import annotations
 
+import json
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
@@ -150,3 +153,10 @@ def print_table(console: Console, title: str, headers: tuple[str, ...], rows: li
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+def print_rule_schema() -> None:
+    """The JSON Schema of rule files on stdout, unstyled (it is redirected into a file)."""
+    from qa_engine.rulefile import rule_file_model
+
+    sys.stdout.write(json.dumps(rule_file_model().model_json_schema(), ensure_ascii=False, indent=2) + "\n")
