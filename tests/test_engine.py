@@ -92,3 +92,19 @@ def test_every_finding_is_explainable(engine):
 def test_utterance_validation():
     with pytest.raises(ValueError, match="before start"):
         Utterance(speaker="agent", start=3, end=1, text="x")
+
+
+def test_checks_not_fed_another_speakers_turn_would_have_found_nothing(engine):
+    """The session skips checks that do not listen to a turn's speaker: feeding them must give nothing."""
+    skipped = 0
+    for path in sorted(SAMPLES.glob("*.json")):
+        transcript = CallTranscript.model_validate_json(path.read_text(encoding="utf-8"))
+        session = engine.session(transcript.call_id, transcript.agent_id)
+        for utterance in sorted(transcript.utterances, key=lambda u: (u.start, u.end)):
+            session.feed(utterance)
+            index = len(session.call.utterances) - 1
+            for check in session.checks:
+                if not check.listens_to(utterance.speaker):
+                    skipped += 1
+                    assert check.feed(session.call, index) == [], (path.name, check.spec.id, index)
+    assert skipped > 100
