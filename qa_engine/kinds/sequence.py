@@ -36,7 +36,7 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_engine.emotion import LEVELS
-from qa_engine.kinds.base import CallState, Check, RuleSpec, SpeakerFilter
+from qa_engine.kinds.base import CallState, Check, RuleSpec, RuleWarning, SpeakerFilter
 from qa_engine.kinds.registry import register
 from qa_engine.lexicons import Phrases
 from qa_engine.matching import PhraseSet
@@ -179,6 +179,11 @@ class SequenceSpec(RuleSpec):
     lookback_turns: int = Field(
         default=0, ge=0, description="With episodes: `expect` met in this many window turns before a trigger covers it"
     )
+    skip_answered: bool = Field(
+        default=False,
+        description="With episodes: a trigger whose words were all heard in episodes `expect` already "
+        "answered opens none (the same complaint told again after the apology)",
+    )
     max_findings: int | None = Field(default=None, ge=1, description="At most this many findings per call")
     window_ignore: Phrases = Field(
         default_factory=list,
@@ -193,6 +198,15 @@ class SequenceSpec(RuleSpec):
     def rule_references(self) -> dict[str, list[str]]:
         return {"trigger": self.trigger.referenced_rules(), "expect": self.expect.referenced_rules()}
 
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        if self.episodes:
+            return []
+        return [
+            RuleWarning((name,), f"{name} applies to episodes only", "set episodes: true, or remove it")
+            for name, value in (("lookback_turns", self.lookback_turns), ("skip_answered", self.skip_answered))
+            if value
+        ]
+
 
 @dataclass
 class _Pending:
@@ -206,6 +220,8 @@ class _Episode:
     window: _Pending | None = None
     window_turns: list[int] = field(default_factory=list)
     recent_met: list[int] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)  # trigger words of the open episode
+    answered: set[str] = field(default_factory=set)  # trigger words of episodes `expect` answered
 
 
 @register
@@ -272,18 +288,33 @@ class SequenceCheck(Check[SequenceSpec]):
                 if episode.window is not None and self.spec.fire_when == "present":
                     findings.append(self._finding(call, episode.window.trigger, index))
                 episode.open, episode.window = False, None
+                episode.answered |= episode.words
             elif episode.window is not None:
                 episode.window.remaining -= 1
                 if episode.window.remaining == 0:
                     if self.spec.fire_when == "missing":
                         findings.append(self._finding(call, episode.window.trigger, None))
                     episode.window = None  # reported; the episode stays open until `expect` is met
-        if not episode.open and self.trigger(call, index):
-            recent = set(episode.window_turns[-self.spec.lookback_turns :]) if self.spec.lookback_turns else set()
-            if not (recent & set(episode.recent_met)):
-                episode.open = True
+        if self.trigger(call, index):
+            words = self._trigger_words(call, index)
+            if episode.open:
+                episode.words |= words  # the complaint goes on: its words join the episode
+            elif not self._covered(episode, words):
+                episode.open, episode.words = True, words
                 episode.window = _Pending(index, self.spec.within_turns)
         return findings
+
+    def _trigger_words(self, call, index) -> set[str]:
+        if not self.spec.skip_answered or self.trigger_words is None:
+            return set()
+        return {hit.phrase for hit in self.trigger_words.find(call.analyses[index])}
+
+    def _covered(self, episode: _Episode, words: set[str]) -> bool:
+        """`expect` met just before the trigger, or (skip_answered) its words all answered already."""
+        recent = set(episode.window_turns[-self.spec.lookback_turns :]) if self.spec.lookback_turns else set()
+        if recent & set(episode.recent_met):
+            return True
+        return self.spec.skip_answered and bool(words) and words <= episode.answered
 
     def _feed_each(self, call, index):
         pending: list[_Pending] = call.state(self.spec.id, list)

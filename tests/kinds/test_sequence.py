@@ -110,3 +110,27 @@ def test_pinyin_min_chars_keeps_short_broad_terms_literal():
     assert len(findings(one_rule(rule), dialogue)) == 1
     literal = rule.replace("phrases: [臭了]}", "phrases: [臭了], pinyin_min_chars: 3}")
     assert findings(one_rule(literal), dialogue) == []
+
+
+def test_skip_answered_the_same_complaint_told_again_needs_no_new_apology():
+    dialogue = ["C: 我吃完拉肚子了", "A: 非常抱歉", "A: 订单号多少", "A: 我查一下", "A: 请稍等",
+                "C: 拉肚子一晚上", "A: 好的", "A: 我看看"]
+    [finding] = findings(one_rule(EPISODES), dialogue)
+    assert finding.utterance_index == 5
+    assert findings(one_rule(EPISODES + "  skip_answered: true\n"), dialogue) == []
+
+
+def test_skip_answered_a_new_complaint_still_opens_an_episode():
+    dialogue = ["C: 我吃完拉肚子了", "A: 非常抱歉", "A: 订单号多少", "A: 我查一下", "A: 请稍等",
+                "C: 拉肚子了我要投诉", "A: 好的", "A: 我看看"]
+    [finding] = findings(one_rule(EPISODES + "  skip_answered: true\n"), dialogue)
+    assert finding.utterance_index == 5  # 投诉 was never answered
+
+
+def test_episode_options_without_episodes_are_warned_about():
+    from qa_engine import load_rules_text
+    from qa_engine.workbench.lint import lint
+
+    text = "name: t\nrules:\n" + "\n".join("  " + line for line in EPISODES.replace("  episodes: true\n", "  skip_answered: true\n").strip("\n").splitlines())
+    warnings = lint(load_rules_text(text, "t.yaml"))
+    assert any("skip_answered applies to episodes only" in w.message for w in warnings)
