@@ -11,7 +11,10 @@ alerts of all the calls, and each alert with its evidence.
 
 Default calls: tests/fixtures/audio/raised_voice_05.flac (the complaint sample with the
 customer's last turns raised +8 dB: its reference is audio_complaint_05.ref.json),
-samples/audio/audio_complaint_05.flac and audio_forbidden_02.flac (upset, then 什么态度). Target: p95 <= 1.5 s (a bench, not a timed test).
+samples/audio/audio_complaint_05.flac and audio_forbidden_02.flac (upset, then 什么态度), and
+tests/fixtures/audio/raised_voice_06.flac (the calm speech-rate sample with the customer's last two
+turns raised +12 dB limited and +4 semitones from 28 s: an escalation heard in the voice alone).
+Target: p95 <= 1.5 s (a bench, not a timed test).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ DEFAULT_CALLS = [
     f"{ROOT / 'tests' / 'fixtures' / 'audio' / 'raised_voice_05.flac'}={SAMPLES / 'audio_complaint_05.ref.json'}",
     str(SAMPLES / "audio_complaint_05.flac"),
     str(SAMPLES / "audio_forbidden_02.flac"),
+    f"{ROOT / 'tests' / 'fixtures' / 'audio' / 'raised_voice_06.flac'}={SAMPLES / 'audio_fast_06.ref.json'}",
 ]
 
 

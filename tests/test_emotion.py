@@ -19,6 +19,7 @@ from qa_engine.voice import attach_voice, loudness_dbfs, measure, pitch
 
 ROOT = Path(__file__).resolve().parent.parent
 RAISED = ROOT / "tests" / "fixtures" / "audio" / "raised_voice_05.flac"
+RAISED_VOICE_ONLY = ROOT / "tests" / "fixtures" / "audio" / "raised_voice_06.flac"
 SR = 16000
 
 
@@ -133,6 +134,18 @@ def test_raised_voice_sample_is_seen_against_the_speaker_baseline():
     assert any("音量高于基线" in r for r in raised[0].reasons) and any("音高" in r for r in raised[0].reasons)
     first = transcript.utterances.index(customer[0])
     assert by_index[first].voice.loudness_delta_db is None  # no baseline yet
+
+
+def test_an_escalation_heard_in_the_voice_alone():
+    """The calm speech-rate sample's customer channel, +12 dB (limited) and +4 semitones from 28 s (sox):
+    the words stay calm (好吧我试试, 没有了); the voice alone makes the last two turns upset."""
+    reference = CallTranscript.model_validate_json((ROOT / "samples/audio/audio_fast_06.ref.json").read_text())
+    calm = Engine(load_rules()).score(attach_voice(reference, ROOT / "samples/audio/audio_fast_06.flac"))
+    assert [e for e in calm.emotions if e.speaker == "customer" and e.level != "calm"] == []
+    raised = Engine(load_rules()).score(attach_voice(reference, RAISED_VOICE_ONLY))
+    upset = [e for e in raised.emotions if e.speaker == "customer" and e.level != "calm"]
+    assert [e.start for e in upset] == [28.3, 32.62]
+    assert all(e.words == [] and e.voice.raised and e.voice.loudness_delta_db > 6 for e in upset)
 
 
 def call(*turns):
