@@ -22,7 +22,8 @@ BREAK_MARKERS = frozenset(
     {"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额", "哎", "诶", "唉", "哎呀", "是的", "好的", "行", "对对", "对对对", "嗯好"}
 )
 # Tokens skipped at the start of a clause but too common mid-sentence to split on (你那不是…).
-LEADING_FILLERS = BREAK_MARKERS | frozenset({"那", "对", "好", "然后", "那个", "就是", "就是说", "呢", "吧", "那么"})
+# Not 就是: "就是不能…" continues an explanation, and QA leads do not read it as opening with 不.
+LEADING_FILLERS = BREAK_MARKERS | frozenset({"那", "对", "好", "然后", "那个", "呢", "吧", "那么"})
 
 
 @lru_cache(maxsize=1)

@@ -64,6 +64,7 @@ SPEECH_OPENER = """
         ("嗯不新鲜是吧", False),  # echoing the customer (exempt)
         ("对不起让您久等了", False),
         ("我们这边不能帮您改", False),
+        ("就是不能回到您这个号码上", False),  # 就是 continues an explanation: not a filler to skip
     ],
 )
 def test_opener_on_unpunctuated_speech_with_exemptions(sentence, fires):
