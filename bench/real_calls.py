@@ -11,7 +11,8 @@ then false findings per 200 agent utterances.
     python bench/real_calls.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--out DIR] [--errors]
 
 The rebuilt transcripts stay in --out (default out/real_calls), so `qa calibrate out/real_calls
---labels bench/real_calls/labels.csv --unjudged bench/real_calls/unjudged.csv` gives the same figures with the false positives and misses.
+--labels bench/real_calls/labels.csv --unjudged bench/real_calls/unjudged.csv` gives the
+"every labelled call" figures with the false positives and misses.
 """
 
 from __future__ import annotations
