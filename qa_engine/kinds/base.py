@@ -134,9 +134,6 @@ class SpeakerSpec(RuleSpec):
 
     speaker: SpeakerFilter = "agent"
 
-    def speaker_matches(self, utterance: Utterance) -> bool:
-        return self.speaker == "any" or utterance.speaker == self.speaker
-
     def hears(self, speaker: str) -> bool:
         return self.speaker == "any" or speaker == self.speaker
 

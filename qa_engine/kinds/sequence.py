@@ -295,7 +295,8 @@ class SequenceCheck(Check[SequenceSpec]):
                     if self.spec.fire_when == "missing":
                         findings.append(self._finding(call, episode.window.trigger, None))
                     episode.window = None  # reported; the episode stays open until `expect` is met
-        if self.trigger(call, index):
+        # An open episode needs the trigger only to gather its words (skip_answered).
+        if (not episode.open or self.spec.skip_answered) and self.trigger(call, index):
             words = self._trigger_words(call, index)
             if episode.open:
                 episode.words |= words  # the complaint goes on: its words join the episode
