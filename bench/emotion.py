@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from real_calls import HELDOUT, rebuild  # noqa: E402
+from real_calls import BATCH5, BATCH6, HELDOUT, rebuild  # noqa: E402
 from upset_scores import UpsetScores  # noqa: E402
 
 from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
@@ -38,11 +38,6 @@ from qa_engine.rulefile import load_rules  # noqa: E402
 from qa_engine.text import analyze  # noqa: E402
 
 UPSET = HERE / "real_calls" / "upset.csv"
-# Calls labelled for `upset` only (not the agent categories, so bench/real_calls.py leaves them
-# out): batch 5 was measured once as fresh calls, then read to revise the emotion rules (it is
-# tuning data now); batch 6 was labelled while they were revised and never read: the held-out set.
-UPSET_ONLY = HERE / "real_calls" / "upset_only_calls.txt"
-UPSET_HELDOUT = HERE / "real_calls" / "upset_heldout_calls.txt"
 AUDIO_UPSET = ROOT / "samples" / "audio" / "upset.csv"
 
 
@@ -110,8 +105,8 @@ def main() -> None:
     heldout = set(HELDOUT.read_text(encoding="utf-8").split())
     print(f"labels: {UPSET.relative_to(ROOT)} ({len(labels)} upset customer utterances)\n")
     print(f"{'calls':<34}{'calls':>6}{'turns':>8}{'upset':>7}{'found':>7}{'P':>7}{'R':>7}")
-    batch5 = rebuild(args.source, args.out, UPSET_ONLY)
-    batch6 = rebuild(args.source, args.out, UPSET_HELDOUT)
+    batch5 = rebuild(args.source, args.out, BATCH5)  # measured once fresh, then tuned on
+    batch6 = rebuild(args.source, args.out, BATCH6)  # labelled while the rules were revised, never read
     tuning = [c for c in calls if c.call_id not in heldout]
     measure("tuning calls (48)", engine, tuning, labels, args.errors)
     measure("batch 5 (30, tuned on)", engine, batch5, labels, args.errors)

@@ -4,8 +4,9 @@ Rebuilds the labelled phone calls from a fetched copy of Ydongd/DESED (the texts
 enter this repository), scores them with a rule set and prints precision and recall per
 category against the hand labels in bench/real_calls/labels.csv, for all calls, for the
 calls the rules were tuned on and for the held-out quarter (bench/real_calls/heldout.txt)
-that was not read while tuning, then for the 60 calls labelled later (agent_heldout_calls.txt):
-batch 5, tuned on since its first measurement, and the held-out batch 6; and all together;
+that was not read while tuning, then for the 60 calls labelled later: batch 5
+(upset_only_calls.txt), tuned on since its first measurement, and the held-out batch 6
+(upset_heldout_calls.txt); and all together;
 then false findings per 200 agent utterances.
 
     python bench/real_calls.py PATH_TO_DESED_OR_DEV_JSON [--rules FILE] [--out DIR] [--errors]
@@ -34,11 +35,11 @@ from qa_engine.workbench.calibrate import calibrate, read_labels, read_unjudged 
 LABELS = HERE / "real_calls" / "labels.csv"
 CALLS = HERE / "real_calls" / "calls.txt"
 HELDOUT = HERE / "real_calls" / "heldout.txt"
-# 60 more calls labelled for the agent categories after the rules had last been changed (batches
-# 5 and 6 of bench/emotion.py). Measured once fresh; then batch 5 was read to revise the rules
+# 60 more calls, labelled for `upset` and the agent categories after the rules had last been
+# changed. Measured once fresh; then batch 5 was read to revise the rules (it is tuning data now)
 # and batch 6 kept unread: the held-out set for every category.
-LATER = HERE / "real_calls" / "agent_heldout_calls.txt"
 BATCH5 = HERE / "real_calls" / "upset_only_calls.txt"
+BATCH6 = HERE / "real_calls" / "upset_heldout_calls.txt"
 UNJUDGED = HERE / "real_calls" / "unjudged.csv"
 NOT_LABELLED = {"emotion", "listening"}  # categories the labelling guide does not define (customer emotion and
 # call metrics are measured by bench/emotion.py against upset.csv); their findings are not counted here
@@ -106,12 +107,10 @@ def main() -> None:
     report("the 64 first labelled calls", rules, calls, labels, False)
     report("tuning calls", rules, [c for c in calls if c.call_id not in heldout], labels, args.errors)
     report("held-out calls (not read while tuning)", rules, [c for c in calls if c.call_id in heldout], labels, False)
-    if LATER.exists():
-        later = rebuild(args.source, args.out, LATER)
-        batch5 = set(BATCH5.read_text(encoding="utf-8").split())
-        report("batch 5 (30 calls, tuned on)", rules, [c for c in later if c.call_id in batch5], labels, args.errors)
-        report("held-out batch 6 (30 calls, never read)", rules, [c for c in later if c.call_id not in batch5], labels, False)
-        report("every labelled call", rules, calls + later, labels, False)
+    batch5, batch6 = rebuild(args.source, args.out, BATCH5), rebuild(args.source, args.out, BATCH6)
+    report("batch 5 (30 calls, tuned on)", rules, batch5, labels, args.errors)
+    report("held-out batch 6 (30 calls, never read)", rules, batch6, labels, False)
+    report("every labelled call", rules, calls + batch5 + batch6, labels, False)
 
 
 if __name__ == "__main__":
