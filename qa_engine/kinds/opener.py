@@ -53,6 +53,17 @@ class OpenerSpec(SpeakerSpec):
         description="RE2 patterns matched at the clause opening; a match never fires "
         "(conditions 不…的话, echo questions 不X是吧)",
     )
+    continuation_max_gap: float | None = Field(
+        default=None,
+        ge=0,
+        description="An utterance starting within this many seconds of the same speaker's previous one "
+        "continues its sentence (the recogniser split it there): its first clause opens nothing",
+    )
+    skip_false_starts: bool = Field(
+        default=False,
+        description="A clause that is only an opener, said again at the start of the next clause "
+        "(不 嗯 不客气), is a false start: only the restart is judged",
+    )
 
     def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
         openers = [compact_form(o) for o in self.openers]
@@ -82,19 +93,47 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         if not any(opener in analysis.compact for opener in self.openers):
             return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
-        for start, end in self._clauses(analysis):
-            clause = analysis.compact[start:end]
-            skipped = self._skip_hesitations(clause)
-            clause, start = clause[skipped:], start + skipped
+        clauses = self._clauses(analysis)
+        continued = self._continues_previous(call, index)
+        first = self._first_clause(analysis) if continued else None
+        openings = [self._opening(analysis, span) for span in clauses]
+        for position, (clause, start) in enumerate(openings):
+            if continued and clauses[position] == first:
+                continue  # the rest of the speaker's previous sentence, not an opening
             if any(clause.startswith(allowed) for allowed in self.allow):
                 continue
             opener = next((o for o in self.openers if clause.startswith(o)), None)
             if opener is None or any(pattern.match(clause) for pattern in self.exempt):
                 continue
+            if self.spec.skip_false_starts and clause == opener and position + 1 < len(openings):
+                if openings[position + 1][0].startswith(opener):
+                    continue  # 不 嗯 不客气: a false start, the restart is judged
             shown = clause[: min(len(clause), len(opener) + 3)]
             info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")
             findings.append(self.finding(call, index, info, span=(start, start + len(shown))))
         return findings
+
+    def _opening(self, analysis, span: tuple[int, int]) -> tuple[str, int]:
+        """The clause's text from its first meaningful character, and where that is."""
+        start, end = span
+        clause = analysis.compact[start:end]
+        skipped = self._skip_hesitations(clause)
+        return clause[skipped:], start + skipped
+
+    def _continues_previous(self, call: CallState, index: int) -> bool:
+        gap = self.spec.continuation_max_gap
+        if gap is None or index == 0:
+            return False
+        previous, current = call.utterances[index - 1], call.utterances[index]
+        return previous.speaker == current.speaker and current.start - previous.end <= gap
+
+    def _first_clause(self, analysis) -> tuple[int, int] | None:
+        if not analysis.clauses:
+            return None
+        if self.spec.clauses == "speech":
+            spans = analysis.speech_clauses_of(0)
+            return spans[0] if spans else None
+        return analysis.clauses[0]
 
     def _clauses(self, analysis) -> list[tuple[int, int]]:
         """The clauses to look at: with `clauses: speech`, only the punctuation clauses that

@@ -185,6 +185,12 @@ class SequenceSpec(RuleSpec):
         "answered opens none (the same complaint told again after the apology)",
     )
     max_findings: int | None = Field(default=None, ge=1, description="At most this many findings per call")
+    window_min_chars: int = Field(
+        default=0,
+        ge=0,
+        description="Window turns shorter than this, once `window_ignore` words are left out, are not "
+        "counted: fragments the recogniser cut off (哦这可) answer nothing",
+    )
     window_ignore: Phrases = Field(
         default_factory=list,
         description="Window turns made only of these words (backchannels: 嗯, 对, 好的) are not counted",
@@ -240,12 +246,19 @@ class SequenceCheck(Check[SequenceSpec]):
         )
         ignored = sorted({compact_form(w) for w in spec.window_ignore} - {""}, key=len, reverse=True)
         self.ignore = re2.compile("(?:" + "|".join(re2.escape(w) for w in ignored) + ")+") if ignored else None
+        self.ignore_anywhere = re2.compile("|".join(re2.escape(w) for w in ignored)) if ignored else None
 
     def _counts(self, call, index) -> bool:
         """Whether utterance `index` is a turn of the window: the right speaker, not a mere backchannel."""
         if self.window_speaker != "any" and call.utterances[index].speaker != self.window_speaker:
             return False
-        return self.ignore is None or not self.ignore.fullmatch(call.analyses[index].compact)
+        compact = call.analyses[index].compact
+        if self.ignore is not None and self.ignore.fullmatch(compact):
+            return False
+        if self.spec.window_min_chars:
+            said = self.ignore_anywhere.sub("", compact) if self.ignore_anywhere is not None else compact
+            return len(said) >= self.spec.window_min_chars
+        return True
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.episodes:

@@ -80,3 +80,25 @@ def test_a_broken_exempt_pattern_is_a_located_error():
     with pytest.raises(RuleFileError) as error:
         one_rule(SPEECH_OPENER.replace("'不[^的]{0,10}的话'", "'(?=不)'"))
     assert "exempt" in str(error.value) and "does not compile" in str(error.value)
+
+
+# ---- speech-to-text splits: continuations and false starts ----
+
+def test_continuation_a_split_sentence_does_not_open_with_its_second_half():
+    rule = SPEECH_OPENER + "  continuation_max_gap: 0.5\n"
+    split = ["0-3 A: 我们不是说您反馈过来处理完就", "3.2-5 A: 不再处理商家问题了"]
+    assert findings(one_rule(SPEECH_OPENER), split) != []  # without the option: the old finding
+    assert findings(one_rule(rule), split) == []
+    # after a pause it is a new sentence; after the customer spoke it is an answer
+    assert len(findings(one_rule(rule), ["0-3 A: 我帮您查一下", "4.5-6 A: 不行这个改不了"])) == 1
+    assert len(findings(one_rule(rule), ["0-3 A: 我帮您查一下", "3.1-4 C: 能改吗", "4.2-6 A: 不行这个改不了"])) == 1
+    # only the first clause continues: a later clause of the same utterance still opens
+    assert len(findings(one_rule(rule), ["0-3 A: 我帮您处理完就", "3.2-6 A: 不再处理了嗯我不知道"])) == 1
+
+
+def test_false_start_only_the_restart_is_judged():
+    rule = SPEECH_OPENER + "  skip_false_starts: true\n"
+    assert len(findings(one_rule(SPEECH_OPENER), "嗯不嗯不客气女士")) == 1
+    assert findings(one_rule(rule), "嗯不嗯不客气女士") == []
+    assert len(findings(one_rule(rule), "不嗯不行这个改不了")) == 1  # the restart opens with 不 too
+    assert len(findings(one_rule(rule), "不嗯这个我查一下")) == 1  # a lone 不 answer, no restart

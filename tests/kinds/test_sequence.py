@@ -104,6 +104,18 @@ def test_backchannels_in_the_window_are_not_counted_as_turns():
     assert findings(one_rule(EPISODES + "  window_ignore: [嗯, 嗯嗯]\n"), dialogue) == []
 
 
+def test_window_min_chars_cut_off_fragments_answer_nothing():
+    dialogue = ["C: 我吃完拉肚子了", "A: 那好", "A: 这可", "A: 实在抱歉"]  # fragments the recogniser cut off
+    assert len(findings(one_rule(EPISODES), dialogue)) == 1
+    assert findings(one_rule(EPISODES + "  window_min_chars: 3\n"), dialogue) == []
+    # ignored words do not count towards the length
+    padded = ["C: 我吃完拉肚子了", "A: 嗯那好", "A: 哦这可", "A: 实在抱歉"]
+    assert len(findings(one_rule(EPISODES + "  window_min_chars: 3\n"), padded)) == 1
+    assert findings(one_rule(EPISODES + "  window_min_chars: 3\n  window_ignore: [嗯, 哦]\n"), padded) == []
+    # a real reply of three characters still counts
+    assert len(findings(one_rule(EPISODES + "  window_min_chars: 3\n"), ["C: 我吃完拉肚子了", "A: 订单号", "A: 查一下"])) == 1
+
+
 def test_pinyin_min_chars_keeps_short_broad_terms_literal():
     rule = EPISODES.replace("phrases: [投诉, 拉肚子, 到底管不管]}", "phrases: [臭了]}")
     dialogue = ["C: 我也瞅了", "A: 好的"]  # 瞅了 sounds like 臭了
