@@ -56,8 +56,9 @@ class OpenerSpec(SpeakerSpec):
     continuation_max_gap: float | None = Field(
         default=None,
         ge=0,
-        description="An utterance starting within this many seconds of the same speaker's previous one "
-        "continues its sentence (the recogniser split it there): its first clause opens nothing",
+        description="An utterance starting within this many seconds of the same speaker's previous one, "
+        "straight on its words (no 嗯/呃 first), continues its sentence (the recogniser split it there): "
+        "its first clause opens nothing",
     )
     skip_false_starts: bool = Field(
         default=False,
@@ -94,8 +95,9 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
             return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
         clauses = self._clauses(analysis)
-        continued = self._continues_previous(call, index)
-        first = self._first_clause(analysis) if continued else None
+        first = self._first_clause(analysis) if self._continues_previous(call, index) else None
+        # A continuation starts on its words; one that starts 嗯/呃 … paused and begins anew.
+        continued = first is not None and first[0] == 0
         openings = [self._opening(analysis, span) for span in clauses]
         for position, (clause, start) in enumerate(openings):
             if continued and clauses[position] == first:
@@ -105,13 +107,16 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
             opener = next((o for o in self.openers if clause.startswith(o)), None)
             if opener is None or any(pattern.match(clause) for pattern in self.exempt):
                 continue
-            if self.spec.skip_false_starts and clause == opener and position + 1 < len(openings):
-                if openings[position + 1][0].startswith(opener):
-                    continue  # 不 嗯 不客气: a false start, the restart is judged
+            if self.spec.skip_false_starts and clause == opener and self._restarts(openings, position, opener):
+                continue  # 不 嗯 不客气: a false start, the restart is judged
             shown = clause[: min(len(clause), len(opener) + 3)]
             info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")
             findings.append(self.finding(call, index, info, span=(start, start + len(shown))))
         return findings
+
+    @staticmethod
+    def _restarts(openings: list[tuple[str, int]], position: int, opener: str) -> bool:
+        return position + 1 < len(openings) and openings[position + 1][0].startswith(opener)
 
     def _opening(self, analysis, span: tuple[int, int]) -> tuple[str, int]:
         """The clause's text from its first meaningful character, and where that is."""

@@ -102,3 +102,9 @@ def test_false_start_only_the_restart_is_judged():
     assert findings(one_rule(rule), "嗯不嗯不客气女士") == []
     assert len(findings(one_rule(rule), "不嗯不行这个改不了")) == 1  # the restart opens with 不 too
     assert len(findings(one_rule(rule), "不嗯这个我查一下")) == 1  # a lone 不 answer, no restart
+
+
+def test_continuation_that_starts_with_a_hesitation_begins_anew():
+    rule = SPEECH_OPENER + "  continuation_max_gap: 0.5\n"
+    assert len(findings(one_rule(rule), ["0-3 A: 我会跟进问题处理的", "3.2-5 A: 嗯不会超过一个小时联系您"])) == 1
+    assert findings(one_rule(rule), ["0-3 A: 我会跟进问题处理的", "3.2-5 A: 不会超过一个小时联系您"]) == []
