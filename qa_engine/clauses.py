@@ -19,8 +19,13 @@ _LOCK = threading.Lock()
 # Tokens that end the sentence before them: hesitations, acknowledgements. 然后 ("and then") often continues reported
 # speech (…说是粉没泡熟然后不同意退款), so it is only skipped at a clause start.
 BREAK_MARKERS = frozenset(
-    {"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额", "哎", "诶", "唉", "哎呀", "是的", "好的", "行", "对对", "对对对", "嗯好"}
+    {"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额", "哎", "诶", "唉", "哎呀", "是的", "好的", "行", "对对", "对对对", "嗯好", "先生", "女士", "小姐"}
 )
+# Words that leave a sentence open: a hesitation right after them (因为呃…, 但是嗯…) is a pause
+# inside the sentence, not the end of one.
+OPEN_ENDED = frozenset({"因为", "所以", "但是", "而且", "如果", "然后", "或者", "并且", "可是", "不过", "因此", "包括", "比如"})
+HESITATIONS = frozenset({"嗯", "啊", "呃", "哦", "噢", "额"})
+
 # Tokens skipped at the start of a clause but too common mid-sentence to split on (你那不是…).
 # Not 就是: "就是不能…" continues an explanation, and QA leads do not read it as opening with 不.
 LEADING_FILLERS = BREAK_MARKERS | frozenset({"那", "对", "好", "然后", "那个", "呢", "吧", "那么"})
@@ -56,16 +61,18 @@ def split_speech(text: str, start: int = 0, end: int | None = None) -> list[tupl
     clauses: list[tuple[int, int]] = []
     clause_start: int | None = None  # first meaningful token of the current clause
     last_end = start
+    previous = ""
     for word, token_start, token_end in _tokens(text[start:end]):
         token_start += start
         token_end += start
         if clause_start is None:
             if word not in LEADING_FILLERS:
                 clause_start = token_start
-        elif word in BREAK_MARKERS:
+        elif word in BREAK_MARKERS and not (word in HESITATIONS and previous in OPEN_ENDED):
             clauses.append((clause_start, last_end))
             clause_start = None
         last_end = token_end
+        previous = word
     if clause_start is not None:
         clauses.append((clause_start, last_end))
     return clauses

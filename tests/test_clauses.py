@@ -16,6 +16,11 @@ from qa_engine.text import analyze
         ("对不起让您久等了", ["对不起让您久等了"]),  # 对不起 is one word: never "对" + "不起"
         ("你那不是已经退款了吗", ["你那不是已经退款了吗"]),  # 那 mid-sentence does not split
         ("嗯嗯嗯", []),
+        # an address term ends the sentence before it: …处理先生 / 不会不管的
+        ("我们也都会帮您沟通处理先生不会不管的", ["我们也都会帮您沟通处理", "不会不管的"]),
+        # a hesitation after 因为/但是 … is a pause inside the sentence
+        ("处理很晚因为呃不单单是我们的工作", ["处理很晚因为呃不单单是我们的工作"]),
+        ("我查一下呃不单单是我们的工作", ["我查一下", "不单单是我们的工作"]),
     ],
 )
 def test_speech_is_split_at_discourse_markers_and_clauses_start_after_fillers(text, clauses):

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import re2
 from pydantic import Field, model_validator
 
 from qa_engine.kinds.base import CallState, Check, SpeakerSpec
@@ -36,6 +37,7 @@ from qa_engine.lexicons import NonEmptyPhrases, Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
+from qa_engine.text import compact_form
 
 
 class RequiredSpec(SpeakerSpec):
@@ -49,6 +51,11 @@ class RequiredSpec(SpeakerSpec):
     phrases: NonEmptyPhrases = Field(description="At least one of these must be said")
     together_with: Phrases = Field(default_factory=list, description="…and, if given, one of these too")
     fuzzy_threshold: float = Field(default=90.0, ge=50, le=100)
+    ignore_turns: Phrases = Field(
+        default_factory=list,
+        description="With `position: first`, a turn that says nothing but these words (嗯, 喂) or only "
+        "masked data is not counted: the opening is looked for in the turns after it",
+    )
 
     phrase_fields: ClassVar[tuple[str, ...]] = ("phrases", "together_with")
 
@@ -79,6 +86,8 @@ class RequiredCheck(Check[RequiredSpec]):
         super().__init__(spec, nlp)
         self.main = PhraseSet(spec.phrases, fuzzy_threshold=spec.fuzzy_threshold)
         self.together = PhraseSet(spec.together_with, fuzzy_threshold=spec.fuzzy_threshold)
+        ignored = sorted({compact_form(w) for w in spec.ignore_turns} - {""}, key=len, reverse=True)
+        self.ignore = re2.compile("|".join(re2.escape(w) for w in ignored)) if ignored else None
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.position != "first":
@@ -91,6 +100,8 @@ class RequiredCheck(Check[RequiredSpec]):
         if not self.speaker_matches(utterance):
             if past_time and self.spec.turns is None:
                 return self._decide(call, window)
+            return []
+        if self.spec.ignore_turns and self._says_nothing(call, index):
             return []
         past_turns = self.spec.turns is not None and window.turn >= self.spec.turns
         window.turn += 1
@@ -117,6 +128,10 @@ class RequiredCheck(Check[RequiredSpec]):
         for index in spoken:
             self._look(call, window, index)
         return self._decide(call, window)
+
+    def _says_nothing(self, call, index: int) -> bool:
+        compact = call.analyses[index].compact
+        return not (self.ignore.sub("", compact) if self.ignore is not None else compact)
 
     def _look(self, call, window: _Window, index: int) -> None:
         analysis = call.analyses[index]

@@ -57,3 +57,14 @@ CASES = [
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_required_table(case):
     run_table(REQUIRED_FIRST, [CASES[case]])
+
+
+def test_ignore_turns_a_turn_of_fillers_or_masked_data_is_not_the_opening():
+    plain = REQUIRED_FIRST.replace("  together_with: [中通, 工号]\n", "")
+    ignoring = plain + "  ignore_turns: [嗯, 喂]\n"
+    for first in ("A: 嗯", "A: 喂喂", "A: ***"):
+        dialogue = [first, "A: 您好这边是客服", "C: 我查个快递"]
+        assert len(findings(one_rule(plain), dialogue)) == 1, first  # without the option: the old finding
+        assert findings(one_rule(ignoring), dialogue) == [], first
+    # a real first turn without a greeting still fires
+    assert len(findings(one_rule(ignoring), ["A: 嗯什么事", "A: 您好", "C: 我查个快递"])) == 1
