@@ -60,6 +60,11 @@ class OpenerSpec(SpeakerSpec):
         "straight on its words (no 嗯/呃 first), continues its sentence (the recogniser split it there): "
         "its first clause opens nothing",
     )
+    sentence_ends: Phrases = Field(
+        default_factory=list,
+        description="With `continuation_max_gap`: a previous utterance that ends in one of these "
+        "(吗, 吧, 先生 …) closed its sentence, so the next one is not its continuation",
+    )
     skip_false_starts: bool = Field(
         default=False,
         description="A clause that is only an opener, said again at the start of the next clause "
@@ -86,6 +91,7 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
         self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
         self.exempt = [compile_re2(pattern, "exempt") for pattern in spec.exempt]
+        self.sentence_ends = tuple(sorted({compact_form(e) for e in spec.sentence_ends} - {""}, key=len, reverse=True))
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
@@ -130,7 +136,9 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         if gap is None or index == 0:
             return False
         previous, current = call.utterances[index - 1], call.utterances[index]
-        return previous.speaker == current.speaker and current.start - previous.end <= gap
+        if previous.speaker != current.speaker or current.start - previous.end > gap:
+            return False
+        return not call.analyses[index - 1].compact.endswith(self.sentence_ends)
 
     def _first_clause(self, analysis) -> tuple[int, int] | None:
         if not analysis.clauses:

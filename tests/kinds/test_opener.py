@@ -108,3 +108,10 @@ def test_continuation_that_starts_with_a_hesitation_begins_anew():
     rule = SPEECH_OPENER + "  continuation_max_gap: 0.5\n"
     assert len(findings(one_rule(rule), ["0-3 A: 我会跟进问题处理的", "3.2-5 A: 嗯不会超过一个小时联系您"])) == 1
     assert findings(one_rule(rule), ["0-3 A: 我会跟进问题处理的", "3.2-5 A: 不会超过一个小时联系您"]) == []
+
+
+def test_sentence_ends_a_previous_utterance_that_closed_its_sentence_is_not_continued():
+    rule = SPEECH_OPENER + "  continuation_max_gap: 0.5\n  sentence_ends: [吧, 先生]\n"
+    closed = ["0-3 A: 他又帮您去做了升级对吧", "3.2-5 A: 不是咱这边是有专员的"]
+    assert len(findings(one_rule(rule), closed)) == 1
+    assert findings(one_rule(rule), ["0-3 A: 我们处理完就", "3.2-5 A: 不再处理了"]) == []
