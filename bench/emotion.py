@@ -6,8 +6,8 @@ recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
 bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
 (bench/real_calls/heldout.txt, not read while tuning) separately, then the upset-only calls:
 batch 5 (bench/real_calls/upset_only_calls.txt, tuned on since its first measurement) and the
-held-out batch 6 (upset_heldout_calls.txt, never read), batches 7 to 9 (each measured fresh,
-then tuned on), the fresh batch 10 (batch10_calls.txt) and every labelled call together;
+held-out batch 6 (upset_heldout_calls.txt, never read), batches 7 to 10 (each measured fresh,
+then tuned on), the fresh batch 11 (batch11_calls.txt) and every labelled call together;
 then the sample audio's
 customer turns against samples/audio/upset.csv, once from the reference transcripts and once
 from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from real_calls import BATCH5, BATCH6, BATCH7, BATCH8, BATCH9, BATCH10, HELDOUT, rebuild  # noqa: E402
+from real_calls import BATCH5, BATCH6, BATCH11, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
 from upset_scores import UpsetScores  # noqa: E402
 
 from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
@@ -113,15 +113,12 @@ def main() -> None:
     measure("batch 5 (30, tuned on)", engine, batch5, labels, args.errors)
     measure("held-out 16 (not read)", engine, [c for c in calls if c.call_id in heldout], labels, False)
     measure("held-out batch 6 (30, not read)", engine, batch6, labels, False)
-    batch7 = rebuild(args.source, args.out, BATCH7)  # measured fresh, then tuned on
-    batch8 = rebuild(args.source, args.out, BATCH8)  # measured fresh once, then tuned on
-    batch9 = rebuild(args.source, args.out, BATCH9)  # measured fresh once, then tuned on
-    batch10 = rebuild(args.source, args.out, BATCH10)  # labelled for every category, never read
-    measure("batch 7 (40, tuned on)", engine, batch7, labels, args.errors)
-    measure("batch 8 (40, tuned on)", engine, batch8, labels, args.errors)
-    measure("batch 9 (40, tuned on)", engine, batch9, labels, args.errors)
-    measure("fresh batch 10 (40, not read)", engine, batch10, labels, False)
-    everything = calls + batch5 + batch6 + batch7 + batch8 + batch9 + batch10
+    later = [rebuild(args.source, args.out, batch) for batch in LATER_BATCHES]  # each measured fresh, then tuned on
+    for number, batch in enumerate(later, start=7):
+        measure(f"batch {number} (40, tuned on)", engine, batch, labels, args.errors)
+    batch11 = rebuild(args.source, args.out, BATCH11)  # labelled for every category, never read
+    measure("fresh batch 11 (40, not read)", engine, batch11, labels, False)
+    everything = calls + batch5 + batch6 + [call for batch in later for call in batch] + batch11
     measure("every labelled call", engine, everything, labels, False)
     if AUDIO_UPSET.exists() and not args.no_audio:
         from audio_emotion import measure_audio, sample_audio_calls
