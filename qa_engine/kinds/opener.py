@@ -88,6 +88,8 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         super().__init__(spec, nlp)
         # Longest first, so 我不 is reported rather than a shorter opener.
         self.openers = sorted({compact_form(o) for o in spec.openers} - {""}, key=len, reverse=True)
+        # An opener that contains another (我不 has 不) can only be said where that one is: look for the shortest.
+        self.probes = [o for o in self.openers if not any(other != o and other in o for other in self.openers)]
         self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
         self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
         self.exempt = [compile_re2(pattern, "exempt") for pattern in spec.exempt]
@@ -97,7 +99,7 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         if not self.speaker_matches(call.utterances[index]):
             return []
         analysis = call.analyses[index]
-        if not any(opener in analysis.compact for opener in self.openers):
+        if not any(probe in analysis.compact for probe in self.probes):
             return []  # no clause can open with what the utterance never says: skip splitting it
         findings = []
         clauses = self._clauses(analysis)
@@ -157,7 +159,7 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         return [
             span
             for i, (start, end) in enumerate(analysis.clauses)
-            if any(compact.find(opener, start, end) >= 0 for opener in self.openers)
+            if any(compact.find(probe, start, end) >= 0 for probe in self.probes)
             for span in analysis.speech_clauses_of(i)
         ]
 

@@ -25,10 +25,10 @@ for the phrase anywhere in the call (polite language: 请, 谢谢), decided at t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-import re2
 from pydantic import Field, model_validator
 
 from qa_engine.kinds.base import CallState, Check, SpeakerSpec
@@ -87,7 +87,7 @@ class RequiredCheck(Check[RequiredSpec]):
         self.main = PhraseSet(spec.phrases, fuzzy_threshold=spec.fuzzy_threshold)
         self.together = PhraseSet(spec.together_with, fuzzy_threshold=spec.fuzzy_threshold)
         ignored = sorted({compact_form(w) for w in spec.ignore_turns} - {""}, key=len, reverse=True)
-        self.ignore = re2.compile("|".join(re2.escape(w) for w in ignored)) if ignored else None
+        self.ignore = re.compile("|".join(re.escape(w) for w in ignored)) if ignored else None  # literals only
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.position != "first":

@@ -28,6 +28,7 @@ sequences themselves; they are evaluated first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -86,6 +87,13 @@ class Condition(BaseModel):
         children = [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]
         return self.emotion is not None or any(child.emotion_used() for child in children)
 
+    def phrase_conditions(self) -> list[Condition]:
+        """This condition and those under it that name phrases."""
+        found = [self] if self.phrases else []
+        for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
+            found.extend(child.phrase_conditions())
+        return found
+
     def all_phrases(self) -> list[str]:
         found = list(self.phrases or [])
         for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
@@ -132,9 +140,6 @@ def compile_condition(condition: Condition) -> Predicate:
     if condition.speaker != "any":
         wanted = condition.speaker
         tests.append(lambda call, i: call.utterances[i].speaker == wanted)
-    if condition.phrases:
-        phrase_set = PhraseSet(condition.phrases, pinyin_min_chars=condition.pinyin_min_chars)
-        tests.append(lambda call, i: bool(phrase_set.find(call.analyses[i])))
     if condition.rules:
         wanted_rules = set(condition.rules)
         tests.append(lambda call, i: bool(call.hits.get(i, set()) & wanted_rules))
@@ -150,6 +155,9 @@ def compile_condition(condition: Condition) -> Predicate:
             return emotion.speaker == "any" or call.utterances[i].speaker == emotion.speaker
 
         tests.append(feels)
+    if condition.phrases:  # after the lookups above: matching phrases is the costly test
+        phrase_set = PhraseSet(condition.phrases, pinyin_min_chars=condition.pinyin_min_chars)
+        tests.append(lambda call, i: bool(phrase_set.find(call.analyses[i])))
     if condition.all:
         children = [compile_condition(c) for c in condition.all]
         tests.append(lambda call, i: all(child(call, i) for child in children))
@@ -240,13 +248,18 @@ class SequenceCheck(Check[SequenceSpec]):
         self.trigger = compile_condition(spec.trigger)
         self.expect = compile_condition(spec.expect)
         self.window_speaker = spec.window_speaker or spec.expect.speaker
-        # Episode findings name the words that opened them; only they need this matcher.
+        # Episode findings name the words that opened them; only they need these matchers, each
+        # matching as the condition that holds the phrases does (its own pinyin_min_chars).
         self.trigger_words = (
-            PhraseSet(spec.trigger.all_phrases(), pinyin_min_chars=spec.trigger.pinyin_min_chars) if spec.episodes else None
+            [PhraseSet(c.phrases, pinyin_min_chars=c.pinyin_min_chars) for c in spec.trigger.phrase_conditions()]
+            if spec.episodes
+            else []
         )
         ignored = sorted({compact_form(w) for w in spec.window_ignore} - {""}, key=len, reverse=True)
         self.ignore = re2.compile("(?:" + "|".join(re2.escape(w) for w in ignored) + ")+") if ignored else None
-        self.ignore_anywhere = re2.compile("|".join(re2.escape(w) for w in ignored)) if ignored else None
+        # Escaped literals only, so Python's `re` cannot backtrack badly; its `sub` is far cheaper
+        # than the RE2 binding's, and this runs on every window turn.
+        self.ignore_anywhere = re.compile("|".join(re.escape(w) for w in ignored)) if ignored else None
 
     def _counts(self, call, index) -> bool:
         """Whether utterance `index` is a turn of the window: the right speaker, not a mere backchannel."""
@@ -319,9 +332,14 @@ class SequenceCheck(Check[SequenceSpec]):
         return findings
 
     def _trigger_words(self, call, index) -> set[str]:
-        if not self.spec.skip_answered or self.trigger_words is None:
+        if not self.spec.skip_answered:
             return set()
-        return {hit.phrase for hit in self.trigger_words.find(call.analyses[index])}
+        return set(self._words_said(call, index))
+
+    def _words_said(self, call, index) -> list[str]:
+        """The trigger's phrases said in utterance `index`, in order, once each."""
+        analysis = call.analyses[index]
+        return list(dict.fromkeys(hit.phrase for words in self.trigger_words for hit in words.find(analysis)))
 
     def _covered(self, episode: _Episode, words: set[str]) -> bool:
         """`expect` met just before the trigger, or (skip_answered) its words all answered already."""
@@ -353,8 +371,8 @@ class SequenceCheck(Check[SequenceSpec]):
     def _finding(self, call, trigger: int, matched: int | None):
         window = f"之后 {self.spec.within_turns} 句内"
         said = ""
-        if self.trigger_words is not None:
-            words = list(dict.fromkeys(hit.phrase for hit in self.trigger_words.find(call.analyses[trigger])))
+        if self.spec.episodes:
+            words = self._words_said(call, trigger)
             if not words and self.spec.trigger.emotion_used() and trigger < len(call.emotions):
                 words = list(dict.fromkeys(w.text for w in call.emotions[trigger].words))
             said = ",说了「" + "、".join(words) + "」" if words else ""
