@@ -24,7 +24,7 @@ BREAK_MARKERS = frozenset(
 # Words that leave a sentence open: a hesitation right after them (因为呃…, 但是嗯…) is a pause
 # inside the sentence, not the end of one.
 OPEN_ENDED = frozenset({"因为", "所以", "但是", "而且", "如果", "然后", "或者", "并且", "可是", "不过", "因此", "包括", "比如"})
-HESITATIONS = frozenset({"嗯", "啊", "呃", "哦", "噢", "额"})
+HESITATIONS = frozenset({"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额"})
 
 # Tokens skipped at the start of a clause but too common mid-sentence to split on (你那不是…).
 # Not 就是: "就是不能…" continues an explanation, and QA leads do not read it as opening with 不.
@@ -72,7 +72,8 @@ def split_speech(text: str, start: int = 0, end: int | None = None) -> list[tupl
             clauses.append((clause_start, last_end))
             clause_start = None
         last_end = token_end
-        previous = word
+        if word not in HESITATIONS:
+            previous = word  # 因为嗯嗯… : the pause goes on, the sentence stays open
     if clause_start is not None:
         clauses.append((clause_start, last_end))
     return clauses

@@ -16,7 +16,6 @@ evidence: which words, how many dB and semitones above the speaker's baseline.
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa_engine.lexicons import Phrases
 from qa_engine.models import EmotionWord, Label, Level, Utterance, UtteranceEmotion, VoiceEvidence
-from qa_engine.text import AnalyzedText, compact_form
+from qa_engine.text import AnalyzedText, compact_form, literal_alternation
 
 LEVELS: tuple[Level, ...] = ("calm", "upset", "angry")
 
@@ -162,7 +161,7 @@ class EmotionAnalyzer:
                 compact = compact_form(word)
                 if compact and compact not in self.kind_of:
                     self.kind_of[compact] = name
-        self.pattern = self._alternation(self.kind_of)
+        self.pattern = literal_alternation(self.kind_of)
         shapes = builtin_patterns()
         self.shape_kinds = list(shapes)
         self.shapes = (
@@ -172,13 +171,6 @@ class EmotionAnalyzer:
         )
         self.intensifiers = tuple(sorted({compact_form(w) for w in words["intensifiers"]} - {""}, key=len, reverse=True))
         self.negations = tuple(sorted({compact_form(w) for w in words["negations"]} - {""}, key=len, reverse=True))
-
-    @staticmethod
-    def _alternation(words) -> re.Pattern[str] | None:
-        """Escaped literals only, longest first: Python's `re` cannot backtrack badly on them and
-        finds them several times faster than RE2's bindings (as `matching._any_of`)."""
-        ordered = sorted(words, key=len, reverse=True)
-        return re.compile("(?:" + "|".join(re.escape(w) for w in ordered) + ")") if ordered else None
 
     def _modifier(self, compact: str, start: int) -> tuple[bool, bool]:
         """(negated, intensified) for a word starting at `start`: what the few characters before it say."""

@@ -20,6 +20,7 @@ from qa_engine.text import analyze
         ("我们也都会帮您沟通处理先生不会不管的", ["我们也都会帮您沟通处理", "不会不管的"]),
         # a hesitation after 因为/但是 … is a pause inside the sentence
         ("处理很晚因为呃不单单是我们的工作", ["处理很晚因为呃不单单是我们的工作"]),
+        ("因为嗯嗯不是我们的问题", ["因为嗯嗯不是我们的问题"]),  # the pause goes on, the sentence stays open
         ("我查一下呃不单单是我们的工作", ["我查一下", "不单单是我们的工作"]),
     ],
 )

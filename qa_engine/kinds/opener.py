@@ -31,7 +31,7 @@ from qa_engine.kinds.registry import register
 from qa_engine.lexicons import Pattern, Phrases
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
-from qa_engine.text import compact_form
+from qa_engine.text import AnalyzedText, compact_form
 
 
 class OpenerSpec(SpeakerSpec):
@@ -55,10 +55,10 @@ class OpenerSpec(SpeakerSpec):
     )
     continuation_max_gap: float | None = Field(
         default=None,
-        ge=0,
-        description="An utterance starting within this many seconds of the same speaker's previous one, "
-        "straight on its words (no 嗯/呃 first), continues its sentence (the recogniser split it there): "
-        "its first clause opens nothing",
+        gt=0,
+        description="An utterance starting less than this many seconds after the same speaker's previous "
+        "one, straight on its words (no hesitation or leading filler first), continues that sentence "
+        "(the recogniser split it there): its first clause opens nothing",
     )
     sentence_ends: Phrases = Field(
         default_factory=list,
@@ -73,11 +73,14 @@ class OpenerSpec(SpeakerSpec):
 
     def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
         openers = [compact_form(o) for o in self.openers]
-        return [
+        warnings = [
             RuleWarning(("allow", position), f"allow entry {allowed!r} starts with none of the openers", "it has no effect")
             for position, allowed in enumerate(self.allow)
             if not any(compact_form(allowed).startswith(o) for o in openers if o)
         ]
+        if self.sentence_ends and self.continuation_max_gap is None:
+            warnings.append(RuleWarning(("sentence_ends",), "sentence_ends applies with continuation_max_gap only", "set continuation_max_gap, or remove it"))
+        return warnings
 
 
 @register
@@ -93,7 +96,7 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         self.allow = sorted({compact_form(a) for a in spec.allow} - {""}, key=len, reverse=True)
         self.skip = [compact_form(s) for s in spec.skip_prefixes if compact_form(s)]
         self.exempt = [compile_re2(pattern, "exempt") for pattern in spec.exempt]
-        self.sentence_ends = tuple(sorted({compact_form(e) for e in spec.sentence_ends} - {""}, key=len, reverse=True))
+        self.sentence_ends = tuple({compact_form(e) for e in spec.sentence_ends} - {""})
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if not self.speaker_matches(call.utterances[index]):
@@ -105,7 +108,7 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         clauses = self._clauses(analysis)
         first = self._first_clause(analysis) if self._continues_previous(call, index) else None
         # A continuation starts on its words; one that starts 嗯/呃 … paused and begins anew.
-        continued = first is not None and first[0] == 0
+        continued = first is not None and first[0] == 0 and self._skip_hesitations(analysis.compact[: first[1]]) == 0
         openings = [self._opening(analysis, span) for span in clauses]
         for position, (clause, start) in enumerate(openings):
             if continued and clauses[position] == first:
@@ -115,18 +118,18 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
             opener = next((o for o in self.openers if clause.startswith(o)), None)
             if opener is None or any(pattern.match(clause) for pattern in self.exempt):
                 continue
-            if self.spec.skip_false_starts and clause == opener and self._restarts(openings, position, opener):
+            if self.spec.skip_false_starts and clause == opener and self._restarts(openings, position):
                 continue  # 不 嗯 不客气: a false start, the restart is judged
             shown = clause[: min(len(clause), len(opener) + 3)]
             info = MatchInfo(mode="opener", pattern=opener, detail=f"分句以「{opener}」开头:「{shown}…」")
             findings.append(self.finding(call, index, info, span=(start, start + len(shown))))
         return findings
 
-    @staticmethod
-    def _restarts(openings: list[tuple[str, int]], position: int, opener: str) -> bool:
-        return position + 1 < len(openings) and openings[position + 1][0].startswith(opener)
+    def _restarts(self, openings: list[tuple[str, int]], position: int) -> bool:
+        """Whether the next clause opens with an opener again (不 嗯 不客气, 不 嗯 我不知道)."""
+        return position + 1 < len(openings) and openings[position + 1][0].startswith(tuple(self.openers))
 
-    def _opening(self, analysis, span: tuple[int, int]) -> tuple[str, int]:
+    def _opening(self, analysis: AnalyzedText, span: tuple[int, int]) -> tuple[str, int]:
         """The clause's text from its first meaningful character, and where that is."""
         start, end = span
         clause = analysis.compact[start:end]
@@ -138,11 +141,12 @@ class OpenerCheck(Check[OpenerSpec], own_speaker_only=True):
         if gap is None or index == 0:
             return False
         previous, current = call.utterances[index - 1], call.utterances[index]
-        if previous.speaker != current.speaker or current.start - previous.end > gap:
+        if previous.speaker != current.speaker or current.start - previous.end >= gap:
             return False
-        return not call.analyses[index - 1].compact.endswith(self.sentence_ends)
+        said_before = call.analyses[index - 1].compact  # empty: only masked data, no sentence to continue
+        return bool(said_before) and not said_before.endswith(self.sentence_ends)
 
-    def _first_clause(self, analysis) -> tuple[int, int] | None:
+    def _first_clause(self, analysis: AnalyzedText) -> tuple[int, int] | None:
         if not analysis.clauses:
             return None
         if self.spec.clauses == "speech":

@@ -25,19 +25,18 @@ for the phrase anywhere in the call (polite language: 请, 谢谢), decided at t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from qa_engine.kinds.base import CallState, Check, SpeakerSpec
+from qa_engine.kinds.base import CallState, Check, RuleWarning, SpeakerSpec
 from qa_engine.kinds.registry import register
 from qa_engine.lexicons import NonEmptyPhrases, Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
-from qa_engine.text import compact_form
+from qa_engine.text import compact_form, literal_alternation
 
 
 class RequiredSpec(SpeakerSpec):
@@ -61,6 +60,11 @@ class RequiredSpec(SpeakerSpec):
 
     def phrase_threshold(self) -> float:
         return self.fuzzy_threshold
+
+    def lint(self, ordinary_sentences: list[str]) -> list[RuleWarning]:
+        if self.ignore_turns and self.position != "first":
+            return [RuleWarning(("ignore_turns",), "ignore_turns applies with position: first only", "remove it")]
+        return []
 
     @model_validator(mode="after")
     def _needs_a_window(self) -> RequiredSpec:
@@ -87,7 +91,7 @@ class RequiredCheck(Check[RequiredSpec]):
         self.main = PhraseSet(spec.phrases, fuzzy_threshold=spec.fuzzy_threshold)
         self.together = PhraseSet(spec.together_with, fuzzy_threshold=spec.fuzzy_threshold)
         ignored = sorted({compact_form(w) for w in spec.ignore_turns} - {""}, key=len, reverse=True)
-        self.ignore = re.compile("|".join(re.escape(w) for w in ignored)) if ignored else None  # literals only
+        self.ignore = literal_alternation(ignored)
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.position != "first":

@@ -28,7 +28,6 @@ sequences themselves; they are evaluated first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -43,7 +42,7 @@ from qa_engine.lexicons import Phrases
 from qa_engine.matching import PhraseSet
 from qa_engine.models import Finding, MatchInfo
 from qa_engine.nlp import NlpResources
-from qa_engine.text import compact_form
+from qa_engine.text import compact_form, literal_alternation
 
 
 class EmotionCondition(BaseModel):
@@ -196,8 +195,9 @@ class SequenceSpec(RuleSpec):
     window_min_chars: int = Field(
         default=0,
         ge=0,
-        description="Window turns shorter than this, once `window_ignore` words are left out, are not "
-        "counted: fragments the recogniser cut off (哦这可) answer nothing",
+        description="A window turn shorter than this, once `window_ignore` words at its ends are left "
+        "out, does not use up the window unless it meets `expect`: a fragment the recogniser cut off "
+        "(哦这可) answers nothing, a short apology (抱歉) still does",
     )
     window_ignore: Phrases = Field(
         default_factory=list,
@@ -257,21 +257,25 @@ class SequenceCheck(Check[SequenceSpec]):
         )
         ignored = sorted({compact_form(w) for w in spec.window_ignore} - {""}, key=len, reverse=True)
         self.ignore = re2.compile("(?:" + "|".join(re2.escape(w) for w in ignored) + ")+") if ignored else None
-        # Escaped literals only, so Python's `re` cannot backtrack badly; its `sub` is far cheaper
-        # than the RE2 binding's, and this runs on every window turn.
-        self.ignore_anywhere = re.compile("|".join(re.escape(w) for w in ignored)) if ignored else None
+        # Runs of ignored words at either end of a turn (嗯那好 → 那好); only the ends, so a word
+        # like 对不起 keeps its 对. Literals in Python's `re`: far cheaper than the RE2 binding here.
+        self.ignore_ends = literal_alternation(ignored, "^(?:{0})+|(?:{0})+$")
 
     def _counts(self, call, index) -> bool:
-        """Whether utterance `index` is a turn of the window: the right speaker, not a mere backchannel."""
+        """Whether utterance `index` is a turn of the window: the right speaker, not a mere
+        backchannel, and (with `window_min_chars`) not a cut-off fragment unless it meets `expect`."""
         if self.window_speaker != "any" and call.utterances[index].speaker != self.window_speaker:
             return False
         compact = call.analyses[index].compact
         if self.ignore is not None and self.ignore.fullmatch(compact):
             return False
-        if self.spec.window_min_chars:
-            said = self.ignore_anywhere.sub("", compact) if self.ignore_anywhere is not None else compact
-            return len(said) >= self.spec.window_min_chars
+        if self.spec.window_min_chars and not self._long_enough(compact):
+            return self.expect(call, index)  # 抱歉 is short and still an apology
         return True
+
+    def _long_enough(self, compact: str) -> bool:
+        said = self.ignore_ends.sub("", compact) if self.ignore_ends is not None else compact
+        return len(said) >= self.spec.window_min_chars
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.episodes:

@@ -115,3 +115,26 @@ def test_sentence_ends_a_previous_utterance_that_closed_its_sentence_is_not_cont
     closed = ["0-3 A: 他又帮您去做了升级对吧", "3.2-5 A: 不是咱这边是有专员的"]
     assert len(findings(one_rule(rule), closed)) == 1
     assert findings(one_rule(rule), ["0-3 A: 我们处理完就", "3.2-5 A: 不再处理了"]) == []
+
+
+def test_continuation_edges_punctuation_clauses_masked_turns_and_pauses():
+    punctuated = OPENER + "  continuation_max_gap: 0.5\n"
+    # with punctuation clauses a leading 嗯 still begins anew
+    assert len(findings(one_rule(punctuated), ["0-3 A: 我会跟进问题处理的", "3.2-5 A: 嗯不会超过一个小时联系您"])) == 1
+    assert findings(one_rule(punctuated), ["0-3 A: 我们处理完就", "3.2-5 A: 不再处理了"]) == []
+    rule = SPEECH_OPENER + "  continuation_max_gap: 0.5\n"
+    # a previous turn of masked data alone is no sentence to continue
+    assert len(findings(one_rule(rule), ["0-3 A: ***", "3.2-5 A: 不行这个改不了"])) == 1
+    # a gap of exactly the limit is a pause (untimed examples are 0.5 s apart)
+    assert len(findings(one_rule(rule), ["A: 我帮您查一下", "A: 不行这个改不了"])) == 1
+
+
+def test_false_start_before_another_opener_and_lint_of_sentence_ends():
+    rule = SPEECH_OPENER + "  skip_false_starts: true\n"
+    [finding] = findings(one_rule(rule), "不嗯我不知道")
+    assert finding.match.pattern == "我不"
+    from qa_engine import load_rules_text
+    from qa_engine.workbench.lint import lint
+
+    text = "name: t\nrules:\n" + "\n".join("  " + line for line in (SPEECH_OPENER + "  sentence_ends: [吗]\n").strip("\n").splitlines())
+    assert any("sentence_ends applies with continuation_max_gap only" in w.message for w in lint(load_rules_text(text, "t.yaml")))

@@ -68,3 +68,12 @@ def test_ignore_turns_a_turn_of_fillers_or_masked_data_is_not_the_opening():
         assert findings(one_rule(ignoring), dialogue) == [], first
     # a real first turn without a greeting still fires
     assert len(findings(one_rule(ignoring), ["A: 嗯什么事", "A: 您好", "C: 我查个快递"])) == 1
+
+
+def test_ignore_turns_outside_the_opening_is_warned_about():
+    from qa_engine import load_rules_text
+    from qa_engine.workbench.lint import lint
+
+    last = REQUIRED_FIRST.replace("position: first", "position: last") + "  ignore_turns: [嗯]\n"
+    text = "name: t\nrules:\n" + "\n".join("  " + line for line in last.strip("\n").splitlines())
+    assert any("ignore_turns applies with position: first only" in w.message for w in lint(load_rules_text(text, "t.yaml")))

@@ -112,8 +112,15 @@ def test_window_min_chars_cut_off_fragments_answer_nothing():
     padded = ["C: 我吃完拉肚子了", "A: 嗯那好", "A: 哦这可", "A: 实在抱歉"]
     assert len(findings(one_rule(EPISODES + "  window_min_chars: 3\n"), padded)) == 1
     assert findings(one_rule(EPISODES + "  window_min_chars: 3\n  window_ignore: [嗯, 哦]\n"), padded) == []
-    # a real reply of three characters still counts
-    assert len(findings(one_rule(EPISODES + "  window_min_chars: 3\n"), ["C: 我吃完拉肚子了", "A: 订单号", "A: 查一下"])) == 1
+    # two real replies of three characters use up the window: the apology after them is too late
+    late = ["C: 我吃完拉肚子了", "A: 订单号", "A: 查一下", "A: 实在抱歉"]
+    assert len(findings(one_rule(EPISODES + "  window_min_chars: 3\n"), late)) == 1
+    # a short turn that meets `expect` still counts: 抱歉 is an apology however short
+    assert findings(one_rule(EPISODES + "  window_min_chars: 3\n"), ["C: 我吃完拉肚子了", "A: 抱歉", "A: 查一下", "A: 订单号"]) == []
+    # only the ends are stripped: 对 in 对不起 stays (with 对不起 as the apology, 对 ignored)
+    sorry = EPISODES.replace("expect: {speaker: agent, phrases: [抱歉, 别着急]}", "expect: {speaker: agent, phrases: [对不起]}")
+    sorry += "  window_min_chars: 3\n  window_ignore: [对, 嗯]\n"
+    assert findings(one_rule(sorry), ["C: 我吃完拉肚子了", "A: 对不起", "A: 订单号", "A: 查一下"]) == []
 
 
 def test_pinyin_min_chars_keeps_short_broad_terms_literal():
