@@ -123,6 +123,16 @@ def test_window_min_chars_cut_off_fragments_answer_nothing():
     assert findings(one_rule(sorry), ["C: 我吃完拉肚子了", "A: 对不起", "A: 订单号", "A: 查一下"]) == []
 
 
+def test_window_min_chars_long_runs_of_ignored_words_at_either_end():
+    # 嗯 sixty times, then a word: a run anchored at the end is exponential in a backtracking
+    # engine, so this would not finish there; RE2 reads it in linear time.
+    rule = EPISODES + "  window_min_chars: 3\n  window_ignore: [嗯, 嗯嗯]\n"
+    fragment = "嗯" * 60 + "这可" + "嗯" * 60
+    assert findings(one_rule(rule), ["C: 我吃完拉肚子了", f"A: {fragment}", f"A: {fragment}", "A: 实在抱歉"]) == []
+    reply = "查" + "嗯" * 60 + "一下"  # a run inside the turn, tried against the end and failing there
+    assert len(findings(one_rule(rule), ["C: 我吃完拉肚子了", f"A: {reply}", f"A: {reply}", "A: 实在抱歉"])) == 1
+
+
 def test_pinyin_min_chars_keeps_short_broad_terms_literal():
     rule = EPISODES.replace("phrases: [投诉, 拉肚子, 到底管不管]}", "phrases: [臭了]}")
     dialogue = ["C: 我也瞅了", "A: 好的"]  # 瞅了 sounds like 臭了
