@@ -90,8 +90,7 @@ class RequiredCheck(Check[RequiredSpec]):
         super().__init__(spec, nlp)
         self.main = PhraseSet(spec.phrases, fuzzy_threshold=spec.fuzzy_threshold)
         self.together = PhraseSet(spec.together_with, fuzzy_threshold=spec.fuzzy_threshold)
-        ignored = sorted({compact_form(w) for w in spec.ignore_turns} - {""}, key=len, reverse=True)
-        self.ignore = literal_alternation(ignored)
+        self.ignore = literal_alternation(compact_form(w) for w in spec.ignore_turns)
 
     def feed(self, call: CallState, index: int) -> list[Finding]:
         if self.spec.position != "first":
