@@ -28,7 +28,7 @@ sequences themselves; they are evaluated first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -76,28 +76,24 @@ class Condition(BaseModel):
     any: list[Condition] | None = None
     not_: Condition | None = Field(default=None, alias="not")
 
-    def referenced_rules(self) -> list[str]:
-        found = list(self.rules or [])
+    def walk(self) -> Iterator[Condition]:
+        """This condition and every condition under it, depth first."""
+        yield self
         for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
-            found.extend(child.referenced_rules())
-        return found
+            yield from child.walk()
+
+    def referenced_rules(self) -> list[str]:
+        return [rule for condition in self.walk() for rule in condition.rules or []]
 
     def emotion_used(self) -> bool:
-        children = [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]
-        return self.emotion is not None or any(child.emotion_used() for child in children)
+        return any(condition.emotion is not None for condition in self.walk())
 
     def phrase_conditions(self) -> list[Condition]:
         """This condition and those under it that name phrases."""
-        found = [self] if self.phrases else []
-        for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
-            found.extend(child.phrase_conditions())
-        return found
+        return [condition for condition in self.walk() if condition.phrases]
 
     def all_phrases(self) -> list[str]:
-        found = list(self.phrases or [])
-        for child in [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]:
-            found.extend(child.all_phrases())
-        return found
+        return [phrase for condition in self.phrase_conditions() for phrase in condition.phrases]
 
     def in_words(self) -> str:
         """The condition in words, as findings quote it (for example 客户说「投诉」)."""
