@@ -6,9 +6,9 @@ recall of level ≥ upset against bench/real_calls/upset.csv (labelled under
 bench/real_calls/labelling-guide.md), for the tuning calls and the held-out calls
 (bench/real_calls/heldout.txt, not read while tuning) separately, then the upset-only calls:
 batch 5 (bench/real_calls/upset_only_calls.txt, tuned on since its first measurement) and the
-held-out batch 6 (upset_heldout_calls.txt, never read), batches 7 to 10 (each measured fresh,
-then tuned on), the fresh batch 11 (batch11_calls.txt) and every labelled call together;
-then the sample audio's
+held-out batch 6 (upset_heldout_calls.txt, never read), batches 7 to 11 (each measured fresh,
+then tuned on), the fresh batch 12 (batch12_calls.txt, never read) and every labelled call
+together; then the sample audio's
 customer turns against samples/audio/upset.csv, once from the reference transcripts and once
 from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
 reference turn counts as found when a recognised customer utterance overlapping it in time
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from real_calls import BATCH5, BATCH6, BATCH11, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
+from real_calls import BATCH5, BATCH6, BATCH12, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
 from upset_scores import UpsetScores  # noqa: E402
 
 from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
@@ -116,9 +116,9 @@ def main() -> None:
     later = [rebuild(args.source, args.out, batch) for batch in LATER_BATCHES]  # each measured fresh, then tuned on
     for number, batch in enumerate(later, start=7):
         measure(f"batch {number} (40, tuned on)", engine, batch, labels, args.errors)
-    batch11 = rebuild(args.source, args.out, BATCH11)  # labelled for every category, never read
-    measure("fresh batch 11 (40, not read)", engine, batch11, labels, False)
-    everything = calls + batch5 + batch6 + [call for batch in later for call in batch] + batch11
+    batch12 = rebuild(args.source, args.out, BATCH12)  # the last 14 calls of the split, never read
+    measure("fresh batch 12 (14, not read)", engine, batch12, labels, False)
+    everything = calls + batch5 + batch6 + [call for batch in later for call in batch] + batch12
     measure("every labelled call", engine, everything, labels, False)
     if AUDIO_UPSET.exists() and not args.no_audio:
         from audio_emotion import measure_audio, sample_audio_calls
