@@ -22,8 +22,13 @@ BREAK_MARKERS = frozenset(
     {"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额", "哎", "诶", "唉", "哎呀", "是的", "好的", "行", "对对", "对对对", "嗯好", "先生", "女士", "小姐"}
 )
 # Words that leave a sentence open: a hesitation right after them (因为呃…, 但是嗯…) is a pause
-# inside the sentence, not the end of one.
-OPEN_ENDED = frozenset({"因为", "所以", "但是", "而且", "如果", "然后", "或者", "并且", "可是", "不过", "因此", "包括", "比如"})
+# inside the sentence, not the end of one. Conjunctions, and the words that announce what
+# follows: a topic still waiting for its predicate (商家这边嗯不同意, 不方便的话呃…) and a
+# reported stance (商家表示呃不同意).
+OPEN_ENDED = frozenset(
+    {"因为", "所以", "但是", "而且", "如果", "然后", "或者", "并且", "可是", "不过", "因此", "包括", "比如"}
+    | {"这边", "这边儿", "那边", "那边儿", "的话", "就是", "表示"}
+)
 HESITATIONS = frozenset({"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额"})
 
 # Tokens skipped at the start of a clause but too common mid-sentence to split on (你那不是…).

@@ -22,6 +22,11 @@ from qa_engine.text import analyze
         ("处理很晚因为呃不单单是我们的工作", ["处理很晚因为呃不单单是我们的工作"]),
         ("因为嗯嗯不是我们的问题", ["因为嗯嗯不是我们的问题"]),  # the pause goes on, the sentence stays open
         ("我查一下呃不单单是我们的工作", ["我查一下", "不单单是我们的工作"]),
+        # … and so is one after a topic still waiting for its predicate, or a reported stance
+        ("因为商家这边儿嗯不同意所以没有权限", ["因为商家这边儿嗯不同意所以没有权限"]),
+        ("商家确实是表示呃不同意进行这个退款", ["商家确实是表示呃不同意进行这个退款"]),
+        ("您不方便的话呃我晚点再打给您", ["您不方便的话呃我晚点再打给您"]),
+        ("我这边查到了嗯不是这个订单", ["我这边查到了", "不是这个订单"]),  # 了 closed it
     ],
 )
 def test_speech_is_split_at_discourse_markers_and_clauses_start_after_fillers(text, clauses):

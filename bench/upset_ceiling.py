@@ -1,0 +1,146 @@
+"""How much of "upset" the customer's words carry: a trained classifier and a second reader as yardsticks.
+
+The lexicon's upset recall stays near 0.60 on the labelled real calls. This asks whether a
+better word list could close the gap, or whether the labels rest on more than the words of
+each utterance. It prints three rows over the same customer utterances:
+
+- the default rule set's emotion analyser (what `bench/emotion.py` measures);
+- a logistic regression on character 1-3-grams of the utterance plus the analyser's own
+  score and whether the customer was upset one and three turns before, trained and tested
+  leave-one-batch-out (each batch of labelled calls is scored by a model that never saw
+  it), at several decision thresholds: an upper estimate for any per-utterance text method
+  tuned on these labels;
+- one labeller scored against the other, before adjudication (batches 5 to 12, where two
+  blind passes exist): how well the labels themselves can be reproduced by a reader.
+
+Needs scikit-learn, which the engine does not depend on: `pip install scikit-learn`.
+
+    python bench/upset_ceiling.py PATH_TO_DESED_OR_DEV_JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from emotion import UPSET, read_upset  # noqa: E402
+from real_calls import BATCH5, BATCH6, BATCH12, CALLS, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
+
+from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
+from qa_engine.engine import Engine  # noqa: E402
+from qa_engine.rulefile import load_rules  # noqa: E402
+from qa_engine.text import analyze  # noqa: E402
+
+PASSES = HERE / "real_calls" / "passes"
+TWO_PASS_BATCHES = ("upset-batch5", "upset-batch6", *(f"batch{n}" for n in range(7, 13)))
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+
+
+def customer_turns(engine: Engine, source: Path, out: Path) -> list[dict]:
+    """Every labelled call's customer utterances with the analyser's reading and their batch."""
+    heldout = set(HELDOUT.read_text(encoding="utf-8").split())
+    batches: list[tuple[str, list]] = []
+    first = rebuild(source, out, CALLS)
+    batches.append(("first 48", [c for c in first if c.call_id not in heldout]))
+    batches.append(("held-out 16", [c for c in first if c.call_id in heldout]))
+    for name, path in (("batch 5", BATCH5), ("batch 6", BATCH6), *((f"batch {n}", p) for n, p in enumerate(LATER_BATCHES, 7)), ("batch 12", BATCH12)):
+        batches.append((name, rebuild(source, out, path)))
+    labels = read_upset(UPSET)
+    rows = []
+    for batch, calls in batches:
+        for call in calls:
+            track = EmotionTrack()
+            upset_turns: list[bool] = []
+            for index, utterance in enumerate(call.utterances):
+                analysis = analyze(utterance.text)
+                emotion = engine.emotion.read(track, index, utterance, analysis)
+                if utterance.speaker != "customer":
+                    continue
+                said = level_rank(emotion.level) >= level_rank("upset")
+                rows.append(
+                    {
+                        "batch": batch,
+                        "text": analysis.compact,
+                        "said": said,
+                        "features": [emotion.score, float(said), float(any(upset_turns[-1:])), float(any(upset_turns[-3:])), min(len(analysis.compact), 60) / 60],
+                        "truth": (call.call_id, index) in labels,
+                    }
+                )
+                upset_turns.append(said)
+    return rows
+
+
+def scores(said: list[bool], truth: list[bool]) -> tuple[float, float]:
+    tp = sum(s and t for s, t in zip(said, truth, strict=True))
+    return tp / max(1, sum(said)), tp / max(1, sum(truth))
+
+
+def cross_validated(rows: list[dict]) -> list[float]:
+    """Each utterance's probability of upset from a model trained on the other batches."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    batch = np.array([r["batch"] for r in rows])
+    truth = np.array([r["truth"] for r in rows])
+    extra = csr_matrix(np.array([r["features"] for r in rows]))
+    texts = [r["text"] for r in rows]
+    probability = np.zeros(len(rows))
+    for held in dict.fromkeys(batch):
+        train, test = np.where(batch != held)[0], np.where(batch == held)[0]
+        grams = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        x_train = hstack([grams.fit_transform([texts[i] for i in train]), extra[train]])
+        x_test = hstack([grams.transform([texts[i] for i in test]), extra[test]])
+        model = LogisticRegression(C=4.0, max_iter=2000).fit(x_train, truth[train])
+        probability[test] = model.predict_proba(x_test)[:, 1]
+    return probability.tolist()
+
+
+def reader_against_reader() -> tuple[float, float]:
+    """Pass A scored against pass B as if B were the truth, over every two-pass batch."""
+
+    def read(path: Path) -> set[tuple[str, str]]:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return {(r["call_id"], r["utterance_index"]) for r in csv.DictReader(handle) if r["category"] == "upset"}
+
+    first = second = both = 0
+    for batch in TWO_PASS_BATCHES:
+        a, b = read(PASSES / f"{batch}-passA.csv"), read(PASSES / f"{batch}-passB.csv")
+        first, second, both = first + len(a), second + len(b), both + len(a & b)
+    return both / first, both / second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, help="DESED checkout, or its dev.json")
+    parser.add_argument("--out", type=Path, default=Path("out/real_calls"))
+    args = parser.parse_args()
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise SystemExit("bench/upset_ceiling.py needs scikit-learn (not an engine dependency): pip install scikit-learn") from None
+
+    rows = customer_turns(Engine(load_rules(None), keep_pii=True), args.source, args.out)
+    truth = [r["truth"] for r in rows]
+    print(f"{len(rows)} customer utterances, {sum(truth)} labelled upset, {len({r['batch'] for r in rows})} batches\n")
+    print(f"{'method':<58}{'P':>6}{'R':>6}")
+    precision, recall = scores([r["said"] for r in rows], truth)
+    print(f"{'default rules: emotion lexicon':<58}{precision:>6.2f}{recall:>6.2f}")
+    probability = cross_validated(rows)
+    for threshold in THRESHOLDS:
+        precision, recall = scores([p >= threshold for p in probability], truth)
+        name = f"char n-grams + lexicon, leave-one-batch-out, p >= {threshold}"
+        print(f"{name:<58}{precision:>6.2f}{recall:>6.2f}")
+    precision, recall = reader_against_reader()
+    print(f"{'one labeller against the other (batches 5-12)':<58}{precision:>6.2f}{recall:>6.2f}")
+    print("\nbar: P >= 0.85 and R >= 0.75")
+
+
+if __name__ == "__main__":
+    main()
