@@ -7,7 +7,7 @@ bench/real_calls/labelling-guide.md), for the tuning calls and the held-out call
 (bench/real_calls/heldout.txt, not read while tuning) separately, then the upset-only calls:
 batch 5 (bench/real_calls/upset_only_calls.txt, tuned on since its first measurement) and the
 held-out batch 6 (upset_heldout_calls.txt, never read), batches 7 to 11 (each measured fresh,
-then tuned on), the fresh batch 12 (batch12_calls.txt, never read) and every labelled call
+then tuned on), batch 12 (batch12_calls.txt, the last 14 calls: measured fresh once, then read) and every labelled call
 together; then the sample audio's
 customer turns against samples/audio/upset.csv, once from the reference transcripts and once
 from the audio through speech-to-text with the voice measured (bench/audio_emotion.py; a
@@ -116,8 +116,8 @@ def main() -> None:
     later = [rebuild(args.source, args.out, batch) for batch in LATER_BATCHES]  # each measured fresh, then tuned on
     for number, batch in enumerate(later, start=7):
         measure(f"batch {number} (40, tuned on)", engine, batch, labels, args.errors)
-    batch12 = rebuild(args.source, args.out, BATCH12)  # the last 14 calls of the split, never read
-    measure("fresh batch 12 (14, not read)", engine, batch12, labels, False)
+    batch12 = rebuild(args.source, args.out, BATCH12)  # the last 14 calls of the split: measured fresh once, then read
+    measure("batch 12 (14, fresh once, then read)", engine, batch12, labels, False)
     everything = calls + batch5 + batch6 + [call for batch in later for call in batch] + batch12
     measure("every labelled call", engine, everything, labels, False)
     if AUDIO_UPSET.exists() and not args.no_audio:

@@ -24,10 +24,11 @@ BREAK_MARKERS = frozenset(
 # Words that leave a sentence open: a hesitation right after them (因为呃…, 但是嗯…) is a pause
 # inside the sentence, not the end of one. Conjunctions, and the words that announce what
 # follows: a topic still waiting for its predicate (商家这边嗯不同意, 不方便的话呃…) and a
-# reported stance (商家表示呃不同意).
+# reported stance (商家表示呃不同意). Not 就是 or 那边: they end a sentence too often (对就是,
+# 放在门口那边).
 OPEN_ENDED = frozenset(
     {"因为", "所以", "但是", "而且", "如果", "然后", "或者", "并且", "可是", "不过", "因此", "包括", "比如"}
-    | {"这边", "这边儿", "那边", "那边儿", "的话", "就是", "表示"}
+    | {"这边", "这边儿", "的话", "表示"}
 )
 HESITATIONS = frozenset({"嗯", "嗯嗯", "啊", "呃", "哦", "噢", "额"})
 

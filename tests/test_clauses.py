@@ -26,7 +26,10 @@ from qa_engine.text import analyze
         ("因为商家这边儿嗯不同意所以没有权限", ["因为商家这边儿嗯不同意所以没有权限"]),
         ("商家确实是表示呃不同意进行这个退款", ["商家确实是表示呃不同意进行这个退款"]),
         ("您不方便的话呃我晚点再打给您", ["您不方便的话呃我晚点再打给您"]),
-        ("我这边查到了嗯不是这个订单", ["我这边查到了", "不是这个订单"]),  # 了 closed it
+        ("我这边查到了嗯不是这个订单", ["我这边查到了", "不是这个订单"]),  # the hesitation follows 了
+        ("对就是呃不能给您退的", ["就是", "不能给您退的"]),  # 就是 as "yes, exactly" ends a sentence
+        ("您放在门口那边嗯不会丢的", ["您放在门口那边", "不会丢的"]),
+        ("商家这边好的不同意退款", ["商家这边", "不同意退款"]),  # only a hesitation is a pause
     ],
 )
 def test_speech_is_split_at_discourse_markers_and_clauses_start_after_fillers(text, clauses):
