@@ -24,7 +24,6 @@ Needs scikit-learn, which the engine does not depend on: `pip install scikit-lea
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -33,6 +32,7 @@ sys.path.insert(0, str(HERE))
 
 from emotion import UPSET, read_upset  # noqa: E402
 from real_calls import BATCH5, BATCH6, BATCH12, CALLS, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
+from upset_scores import UpsetScores  # noqa: E402
 
 from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
 from qa_engine.engine import Engine  # noqa: E402
@@ -118,8 +118,10 @@ def hidden_markov(rows: list[dict]) -> list[float]:
 
 
 def scores(said: list[bool], truth: list[bool]) -> tuple[float, float]:
-    tp = sum(s and t for s, t in zip(said, truth, strict=True))
-    return tp / max(1, sum(said)), tp / max(1, sum(truth))
+    counts = UpsetScores()
+    for guess, label in zip(said, truth, strict=True):
+        counts.add(guess, label)
+    return counts.precision, counts.recall
 
 
 def cross_validated(rows: list[dict]) -> list[float]:
@@ -147,13 +149,9 @@ def cross_validated(rows: list[dict]) -> list[float]:
 def reader_against_reader() -> tuple[float, float]:
     """Pass A scored against pass B as if B were the truth, over every two-pass batch."""
 
-    def read(path: Path) -> set[tuple[str, str]]:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return {(r["call_id"], r["utterance_index"]) for r in csv.DictReader(handle) if r["category"] == "upset"}
-
     first = second = both = 0
     for batch in TWO_PASS_BATCHES:
-        a, b = read(PASSES / f"{batch}-passA.csv"), read(PASSES / f"{batch}-passB.csv")
+        a, b = read_upset(PASSES / f"{batch}-passA.csv"), read_upset(PASSES / f"{batch}-passB.csv")
         first, second, both = first + len(a), second + len(b), both + len(a & b)
     return both / first, both / second
 

@@ -25,9 +25,16 @@ class UpsetScores:
         self.fn += truth and not said
         return said != truth
 
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
     def print(self, name: str, calls: int) -> None:
-        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        precision, recall = self.precision, self.recall
         bar = "meets P≥0.85 R≥0.75" if precision >= 0.85 and recall >= 0.75 else "BELOW P≥0.85 R≥0.75"
         print(f"{name:<34}{calls:>6}{self.turns:>8}{self.tp + self.fn:>7}{self.tp + self.fp:>7}"
               f"{precision:>7.2f}{recall:>7.2f}  {bar}")
