@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 from real_calls import BATCH5, BATCH6, BATCH12, HELDOUT, LATER_BATCHES, rebuild  # noqa: E402
 from upset_scores import UpsetScores  # noqa: E402
 
-from qa_engine.emotion import EmotionTrack, level_rank  # noqa: E402
+from qa_engine.emotion import EmotionAnalyzer, EmotionTrack, level_rank  # noqa: E402
 from qa_engine.engine import Engine  # noqa: E402
 from qa_engine.models import CallTranscript  # noqa: E402
 from qa_engine.rulefile import load_rules  # noqa: E402
@@ -40,6 +40,7 @@ from qa_engine.text import analyze  # noqa: E402
 
 UPSET = HERE / "real_calls" / "upset.csv"
 AUDIO_UPSET = ROOT / "samples" / "audio" / "upset.csv"
+UPSET_AT_POINTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
 def read_upset(path: Path) -> set[tuple[str, int]]:
@@ -67,6 +68,22 @@ def measure(name: str, engine: Engine, calls: list[CallTranscript], labels: set,
                 kind = "FP  " if said else "MISS"
                 scores.lines.append(f"  {kind} {call.call_id}#{index} {emotion.describe()} | {call.utterances[index].text}")
     scores.print(name, len(calls))
+
+
+def operating_points(engine: Engine, calls: list[CallTranscript], labels: set) -> None:
+    """Precision and recall at other `upset_at` thresholds: the knob a QA lead turns when an
+    alert must be right more often than it is complete (angry_at never falls below upset_at)."""
+    config = engine.emotion.config
+    print(f"\nevery labelled call at other thresholds (rule file `emotion: {{upset_at: X}}`; now {config.upset_at:g})")
+    print(f"{'upset_at':<34}{'calls':>6}{'turns':>8}{'upset':>7}{'found':>7}{'P':>7}{'R':>7}")
+    default = engine.emotion
+    try:
+        for upset_at in UPSET_AT_POINTS:
+            update = {"upset_at": upset_at, "angry_at": max(config.angry_at, upset_at)}
+            engine.emotion = EmotionAnalyzer(config.model_copy(update=update))
+            measure(f"{upset_at:g}", engine, calls, labels, False)
+    finally:
+        engine.emotion = default
 
 
 def cost(engine: Engine, calls: list[CallTranscript], rounds: int = 5) -> None:
@@ -120,6 +137,7 @@ def main() -> None:
     measure("batch 12 (14, fresh once, then read)", engine, batch12, labels, False)
     everything = calls + batch5 + batch6 + [call for batch in later for call in batch] + batch12
     measure("every labelled call", engine, everything, labels, False)
+    operating_points(engine, everything, labels)
     if AUDIO_UPSET.exists() and not args.no_audio:
         from audio_emotion import measure_audio, sample_audio_calls
 
