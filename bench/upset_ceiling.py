@@ -14,7 +14,10 @@ each utterance. It prints three rows over the same customer utterances:
   it), at several decision thresholds: an upper estimate for any per-utterance text method
   tuned on these labels;
 - one labeller scored against the other, before adjudication (batches 5 to 12, where two
-  blind passes exist): how well the labels themselves can be reproduced by a reader.
+  blind passes exist): how well the labels themselves can be reproduced by a reader;
+- when `pysenti` is installed (Apache-2.0 code; its dictionary merges HowNet, Tsinghua and
+  BosonNLP word lists, its Bayes model is trained on shopping reviews): its rule score and its
+  Bayes model, as a maintained Chinese sentiment package would read the same turns.
 
 Needs scikit-learn, which the engine does not depend on: `pip install scikit-learn`.
 
@@ -71,6 +74,7 @@ def customer_turns(engine: Engine, source: Path, out: Path) -> list[dict]:
                         "call": call.call_id,
                         "band": _band(emotion.score if emotion.label != "satisfied" else 0.0, len(analysis.compact)),
                         "text": analysis.compact,
+                        "raw": utterance.text,
                         "said": said,
                         "features": [emotion.score, float(said), float(any(upset_turns[-1:])), float(any(upset_turns[-3:])), min(len(analysis.compact), 60) / 60],
                         "truth": (call.call_id, index) in labels,
@@ -156,6 +160,25 @@ def reader_against_reader() -> tuple[float, float]:
     return both / first, both / second
 
 
+def sentiment_package(rows: list[dict], truth: list[bool]) -> None:
+    """pysenti's two readings of the same turns, when it is installed (it is not a dependency)."""
+    try:
+        from pysenti import rule_classifier
+        from pysenti.model_classifier import ModelClassifier
+    except ImportError:
+        print(f"{'pysenti (not installed: pip install pysenti)':<58}{'-':>6}{'-':>6}")
+        return
+    rule_scores = [rule_classifier.classify(r["raw"])["score"] for r in rows]
+    bayes = ModelClassifier()
+    negative = [bayes.classify(r["raw"])["negative_prob"] for r in rows]
+    for threshold in (0, -1, -2, -4):
+        precision, recall = scores([s < threshold for s in rule_scores], truth)
+        print(f"{f'pysenti rule score < {threshold}':<58}{precision:>6.2f}{recall:>6.2f}")
+    for threshold in (0.5, 0.7, 0.9):
+        precision, recall = scores([n > threshold for n in negative], truth)
+        print(f"{f'pysenti Bayes negative > {threshold}':<58}{precision:>6.2f}{recall:>6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", type=Path, help="DESED checkout, or its dev.json")
@@ -182,6 +205,7 @@ def main() -> None:
         precision, recall = scores([p >= threshold for p in probability], truth)
         name = f"char n-grams + lexicon, leave-one-batch-out, p >= {threshold}"
         print(f"{name:<58}{precision:>6.2f}{recall:>6.2f}")
+    sentiment_package(rows, truth)
     precision, recall = reader_against_reader()
     print(f"{'one labeller against the other (batches 5-12)':<58}{precision:>6.2f}{recall:>6.2f}")
     print("\nbar: P >= 0.85 and R >= 0.75")
