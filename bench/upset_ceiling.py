@@ -12,7 +12,9 @@ each utterance. It prints three rows over the same customer utterances:
   score and whether the customer was upset one and three turns before, trained and tested
   leave-one-batch-out (each batch of labelled calls is scored by a model that never saw
   it), at several decision thresholds: an upper estimate for any per-utterance text method
-  tuned on these labels;
+  tuned on these labels; then the same with the n-grams of the turns around it (the agent's
+  turns just before and after, the customer's previous and next), to see whether the context a
+  reader uses is in its neighbours' words;
 - one labeller scored against the other, before adjudication (batches 5 to 12, where two
   blind passes exist): how well the labels themselves can be reproduced by a reader;
 - when `pysenti` is installed (Apache-2.0 code; its dictionary merges HowNet, Tsinghua and
@@ -75,6 +77,7 @@ def customer_turns(engine: Engine, source: Path, out: Path) -> list[dict]:
                         "band": _band(emotion.score if emotion.label != "satisfied" else 0.0, len(analysis.compact)),
                         "text": analysis.compact,
                         "raw": utterance.text,
+                        "neighbours": _neighbours(call.utterances, index),
                         "said": said,
                         "features": [emotion.score, float(said), float(any(upset_turns[-1:])), float(any(upset_turns[-3:])), min(len(analysis.compact), 60) / 60],
                         "truth": (call.call_id, index) in labels,
@@ -82,6 +85,25 @@ def customer_turns(engine: Engine, source: Path, out: Path) -> list[dict]:
                 )
                 upset_turns.append(said)
     return rows
+
+
+def _neighbours(utterances: list, index: int) -> dict[str, str]:
+    """The agent's turns just before and after, and the customer's own previous and next turns."""
+
+    def nearest(step: int, speaker: str) -> str:
+        position = index + step
+        while 0 <= position < len(utterances):
+            if utterances[position].speaker == speaker:
+                return utterances[position].text
+            position += step
+        return ""
+
+    return {
+        "agent before": nearest(-1, "agent"),
+        "agent after": nearest(1, "agent"),
+        "customer before": nearest(-1, "customer"),
+        "customer after": nearest(1, "customer"),
+    }
 
 
 def _band(score: float, length: int) -> int:
@@ -128,8 +150,9 @@ def scores(said: list[bool], truth: list[bool]) -> tuple[float, float]:
     return counts.precision, counts.recall
 
 
-def cross_validated(rows: list[dict]) -> list[float]:
-    """Each utterance's probability of upset from a model trained on the other batches."""
+def cross_validated(rows: list[dict], with_neighbours: bool = False) -> list[float]:
+    """Each utterance's probability of upset from a model trained on the other batches; with
+    `with_neighbours`, the n-grams of the turns around it are features too (each its own block)."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -138,15 +161,19 @@ def cross_validated(rows: list[dict]) -> list[float]:
     batch = np.array([r["batch"] for r in rows])
     truth = np.array([r["truth"] for r in rows])
     extra = csr_matrix(np.array([r["features"] for r in rows]))
-    texts = [r["text"] for r in rows]
+    columns = [[r["text"] for r in rows]]
+    if with_neighbours:
+        columns += [[r["neighbours"][name] for r in rows] for name in rows[0]["neighbours"]]
     probability = np.zeros(len(rows))
     for held in dict.fromkeys(batch):
         train, test = np.where(batch != held)[0], np.where(batch == held)[0]
-        grams = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
-        x_train = hstack([grams.fit_transform([texts[i] for i in train]), extra[train]])
-        x_test = hstack([grams.transform([texts[i] for i in test]), extra[test]])
-        model = LogisticRegression(C=4.0, max_iter=2000).fit(x_train, truth[train])
-        probability[test] = model.predict_proba(x_test)[:, 1]
+        blocks_train, blocks_test = [extra[train]], [extra[test]]
+        for texts in columns:
+            grams = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+            blocks_train.append(grams.fit_transform([texts[i] for i in train]))
+            blocks_test.append(grams.transform([texts[i] for i in test]))
+        model = LogisticRegression(C=4.0, max_iter=3000).fit(hstack(blocks_train).tocsr(), truth[train])
+        probability[test] = model.predict_proba(hstack(blocks_test).tocsr())[:, 1]
     return probability.tolist()
 
 
@@ -204,6 +231,11 @@ def main() -> None:
     for threshold in THRESHOLDS:
         precision, recall = scores([p >= threshold for p in probability], truth)
         name = f"char n-grams + lexicon, leave-one-batch-out, p >= {threshold}"
+        print(f"{name:<58}{precision:>6.2f}{recall:>6.2f}")
+    probability = cross_validated(rows, with_neighbours=True)
+    for threshold in (0.35, 0.5, 0.6):
+        precision, recall = scores([p >= threshold for p in probability], truth)
+        name = f"the same + the turns around it, p >= {threshold}"
         print(f"{name:<58}{precision:>6.2f}{recall:>6.2f}")
     sentiment_package(rows, truth)
     precision, recall = reader_against_reader()
