@@ -13,9 +13,10 @@ from qa_engine.emotion import EmotionAnalyzer, EmotionConfig, EmotionTrack
 from qa_engine.live.call import EmotionAlert, LiveCall
 from qa_engine.metrics import MetricsConfig, compute_metrics
 from qa_engine.models import CallTranscript, Utterance, UtteranceEmotion
-from qa_engine.rulefile import RuleFileModel
+from qa_engine.rulefile import RuleFileModel, load_rules_text
 from qa_engine.text import analyze
 from qa_engine.voice import attach_voice, loudness_dbfs, measure, pitch
+from qa_engine.workbench.lint import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 RAISED = ROOT / "tests" / "fixtures" / "audio" / "raised_voice_05.flac"
@@ -217,3 +218,13 @@ def test_report_json_carries_metrics_and_emotions():
     assert data["emotions"][0]["level"] == "angry" and data["emotions"][0]["words"]
     assert isinstance(report.emotions[0], UtteranceEmotion) and EmotionAlert
     assert EmotionConfig().upset_at == 1.0
+
+
+def test_lint_warns_when_angry_at_falls_below_upset_at():
+    base = "name: t\nemotion: {%s}\nrules:\n  - {id: e, kind: emotion, category: emotion, message: 客户情绪激动, min_level: angry}\n"
+    raised = load_rules_text(base % "upset_at: 3.0", "raised.yaml")
+    [warning] = [p for p in lint(raised) if "angry_at" in p.message]
+    assert warning.path == "raised.yaml" and warning.line == 2
+    assert "below upset_at (3)" in warning.message and "at least 3" in warning.hint
+    both = load_rules_text(base % "upset_at: 3.0, angry_at: 3.5", "both.yaml")
+    assert not [p for p in lint(both) if "angry_at" in p.message]

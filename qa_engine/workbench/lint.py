@@ -75,7 +75,26 @@ def lint(rules: RuleSet) -> list[Problem]:
                         _warning(rules, base + (side,), rule.id, f"{side} refers to disabled rule '{ref}'", "the condition can never hold")
                     )
     warnings.extend(_lexicon_warnings(rules))
+    warnings.extend(_emotion_warnings(rules))
     return warnings
+
+
+def _emotion_warnings(rules: RuleSet) -> list[Problem]:
+    """Levels must rise with the score: an `angry_at` below `upset_at` makes some turns angry
+    that are not upset (raising `upset_at` alone past 2.5 does exactly this)."""
+    emotion = getattr(rules.model, "emotion", None)
+    if emotion is None or emotion.angry_at >= emotion.upset_at:
+        return []
+    written = ("emotion", "angry_at") if locate(rules.locations, ("emotion", "angry_at")) else ("emotion", "upset_at")
+    return [
+        _warning(
+            rules,
+            written,
+            None,
+            f"angry_at ({emotion.angry_at:g}) is below upset_at ({emotion.upset_at:g}): a score between them is angry but not upset",
+            f"raise angry_at to at least {emotion.upset_at:g}",
+        )
+    ]
 
 
 def _lexicon_warnings(rules: RuleSet) -> list[Problem]:
