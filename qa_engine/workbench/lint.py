@@ -82,8 +82,8 @@ def lint(rules: RuleSet) -> list[Problem]:
 def _emotion_warnings(rules: RuleSet) -> list[Problem]:
     """Levels must rise with the score: an `angry_at` below `upset_at` makes some turns angry
     that are not upset (raising `upset_at` alone past 2.5 does exactly this)."""
-    emotion = getattr(rules.model, "emotion", None)
-    if emotion is None or emotion.angry_at >= emotion.upset_at:
+    emotion = rules.model.emotion
+    if emotion.angry_at >= emotion.upset_at:
         return []
     written = ("emotion", "angry_at") if locate(rules.locations, ("emotion", "angry_at")) else ("emotion", "upset_at")
     return [
